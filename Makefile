@@ -1,0 +1,74 @@
+# EcomOps — the two set-up commands are `make demo` and `make test` (see README.md).
+
+SHELL := /bin/bash
+# The first Python 3.11+ on PATH (override with `make PYTHON=/path/to/python3.12 ...`).
+PYTHON ?= $(shell for p in python3 python3.12 python3.11; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	&& echo $$p && break; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432
+SERVICES_DB ?= ecomops_services
+REDIS ?= redis://127.0.0.1:6379
+
+.PHONY: demo run test test-services lint format check-deploy bench-seed clean help
+
+help:
+	@echo "make demo           install, migrate, seed demo data, serve on http://127.0.0.1:$(PORT)"
+	@echo "make test           install with test tools and run the test suite on SQLite"
+	@echo "make test-services  run the suite on PostgreSQL + Redis with a real Celery worker"
+	@echo "make lint           ruff check and format check"
+
+$(VENV)/bin/activate:
+	@test -n "$(PYTHON)" || { echo "EcomOps needs Python 3.11 or newer on PATH (or PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/activate
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/activate
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
+
+demo: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py compute_analytics --no-progress
+	@echo ""
+	@echo "  EcomOps is running on http://127.0.0.1:$(PORT)/"
+	@echo "  Logins (password demo): admin (superuser), ops (ops staff), manager (store manager), analyst"
+	@echo ""
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+run: demo
+
+test: $(VENV)/.dev
+	$(PY) -m pytest
+
+# The whole suite on PostgreSQL and Redis, including the tests marked `services`
+# (a real Celery worker). Uses its own database and Redis db numbers.
+test-services: $(VENV)/.dev
+	DATABASE_URL=$(PG_URL)/$(SERVICES_DB) CELERY_BROKER_URL=$(REDIS)/14 REDIS_URL=$(REDIS)/13 \
+		$(PY) -m pytest -m "services or not services" --create-db
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check-deploy: $(VENV)/.runtime
+	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+		ALLOWED_HOSTS=ecomops.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+bench-seed: $(VENV)/.dev
+	$(PY) bench/seed_demo.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

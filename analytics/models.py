@@ -1,0 +1,372 @@
+"""Analytics: behaviour events in, computed results out (scores, segments, KPIs, affinities)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import SKU, Category, Channel, Product
+from customers.models import Customer
+
+
+class Event(models.Model):
+    """One behaviour-tracking event. High volume: indexed for time-range scans."""
+
+    class Type(models.TextChoices):
+        VISIT = "visit", _("visit")
+        PRODUCT_VIEW = "product_view", _("product view")
+        ADD_TO_CART = "add_to_cart", _("add to cart")
+        CHECKOUT = "checkout", _("checkout")
+        ORDER = "order", _("order")
+        PAY = "pay", _("pay")
+        SHARE = "share", _("share")
+        GROUP_JOIN = "group_join", _("group join")
+        SEARCH = "search", _("search")
+
+    external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    session_id = models.CharField(max_length=64)
+    type = models.CharField(max_length=16, choices=Type)
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sku = models.ForeignKey(SKU, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    channel = models.ForeignKey(
+        Channel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    occurred_at = models.DateTimeField()
+    properties = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["occurred_at"], name="event_occurred_idx"),
+            models.Index(fields=["customer", "occurred_at"], name="event_customer_time_idx"),
+            models.Index(fields=["type", "occurred_at"], name="event_type_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class RfmSegment(models.TextChoices):
+    """The 11-segment RFM scheme."""
+
+    CHAMPIONS = "champions", _("champions")
+    LOYAL = "loyal", _("loyal")
+    POTENTIAL_LOYALIST = "potential_loyalist", _("potential loyalist")
+    NEW = "new", _("new customers")
+    PROMISING = "promising", _("promising")
+    NEED_ATTENTION = "need_attention", _("need attention")
+    ABOUT_TO_SLEEP = "about_to_sleep", _("about to sleep")
+    AT_RISK = "at_risk", _("at risk")
+    CANNOT_LOSE = "cannot_lose", _("cannot lose them")
+    HIBERNATING = "hibernating", _("hibernating")
+    LOST = "lost", _("lost")
+
+
+class RfmClass(models.TextChoices):
+    """The 8-class scheme common in Chinese e-commerce (R, F, M each high or low)."""
+
+    IMPORTANT_VALUE = "important_value", _("重要价值 important value")
+    IMPORTANT_DEVELOP = "important_develop", _("重要发展 important develop")
+    IMPORTANT_RETAIN = "important_retain", _("重要保持 important retain")
+    IMPORTANT_WIN_BACK = "important_win_back", _("重要挽留 important win-back")
+    GENERAL_VALUE = "general_value", _("一般价值 general value")
+    GENERAL_DEVELOP = "general_develop", _("一般发展 general develop")
+    GENERAL_RETAIN = "general_retain", _("一般保持 general retain")
+    GENERAL_WIN_BACK = "general_win_back", _("一般挽留 general win-back")
+
+
+class LifecycleStage(models.TextChoices):
+    PROSPECT = "prospect", _("prospect")
+    NEW = "new", _("new")
+    ACTIVE = "active", _("active")
+    CHURN_WARNING = "churn_warning", _("churn warning")
+    LOST = "lost", _("lost")
+    WON_BACK = "won_back", _("won back")
+
+
+class CustomerScore(models.Model):
+    """Computed scores for one customer, recomputed by the analytics run as of ``as_of``."""
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, related_name="score"
+    )
+    as_of = models.DateField()
+    recency_days = models.IntegerField(null=True, blank=True)
+    frequency = models.PositiveIntegerField(default=0)
+    monetary = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    r_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    f_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    m_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    rfm_segment = models.CharField(max_length=20, choices=RfmSegment, blank=True)
+    rfm_class = models.CharField(max_length=20, choices=RfmClass, blank=True)
+    lifecycle_stage = models.CharField(max_length=16, choices=LifecycleStage)
+    first_order_at = models.DateTimeField(null=True, blank=True)
+    last_order_at = models.DateTimeField(null=True, blank=True)
+    historical_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    historical_contribution = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    p_alive = models.FloatField(null=True, blank=True)
+    predicted_purchases_90d = models.FloatField(null=True, blank=True)
+    predicted_value_90d = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    preferred_hour = models.PositiveSmallIntegerField(null=True, blank=True)
+    preferred_category = models.ForeignKey(
+        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["rfm_segment"], name="score_segment_idx"),
+            models.Index(fields=["rfm_class"], name="score_class_idx"),
+            models.Index(fields=["lifecycle_stage"], name="score_lifecycle_idx"),
+            models.Index(fields=["r_score", "f_score", "m_score"], name="score_rfm_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(r_score__isnull=True) | (Q(r_score__gte=1) & Q(r_score__lte=5)),
+                name="score_r_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(f_score__isnull=True) | (Q(f_score__gte=1) & Q(f_score__lte=5)),
+                name="score_f_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(m_score__isnull=True) | (Q(m_score__gte=1) & Q(m_score__lte=5)),
+                name="score_m_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(p_alive__isnull=True) | (Q(p_alive__gte=0) & Q(p_alive__lte=1)),
+                name="score_p_alive_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(preferred_hour__isnull=True) | Q(preferred_hour__lte=23),
+                name="score_preferred_hour_0_23",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"score of {self.customer_id}"
+
+
+class Segment(models.Model):
+    """A named group of customers defined by a declarative rule (JSON)."""
+
+    class Kind(models.TextChoices):
+        DYNAMIC = "dynamic", _("dynamic")
+        STATIC = "static", _("static snapshot")
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    rule = models.JSONField(default=dict, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.DYNAMIC)
+    is_builtin = models.BooleanField(default=False)
+    recommended_action = models.TextField(blank=True)
+    members = models.ManyToManyField(
+        Customer, through="SegmentMember", related_name="static_segments", blank=True
+    )
+    member_count = models.PositiveIntegerField(null=True, blank=True)
+    member_count_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from analytics.segment_rules import RuleError, validate_rule
+
+        try:
+            validate_rule(self.rule)
+        except RuleError as exc:
+            raise ValidationError({"rule": str(exc)}) from exc
+
+
+class SegmentMember(models.Model):
+    """A member of a static segment, frozen when the snapshot was taken."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="member_links")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "customer"], name="segmentmember_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in {self.segment_id}"
+
+
+class DailyKPI(models.Model):
+    """A materialised KPI value for one day, overall or per channel or category."""
+
+    class Dimension(models.TextChoices):
+        ALL = "all", _("all")
+        CHANNEL = "channel", _("channel")
+        CATEGORY = "category", _("category")
+
+    date = models.DateField()
+    metric = models.CharField(max_length=64)
+    dimension = models.CharField(max_length=10, choices=Dimension, default=Dimension.ALL)
+    dimension_value = models.CharField(
+        max_length=64, blank=True, help_text=_("Channel code or category id; empty for all.")
+    )
+    value = models.DecimalField(max_digits=20, decimal_places=6)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "daily KPI"
+        ordering = ["-date", "metric"]
+        indexes = [models.Index(fields=["metric", "dimension", "date"], name="kpi_metric_date_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "metric", "dimension", "dimension_value"], name="kpi_unique_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.date}: {self.value}"
+
+
+class ProductAffinity(models.Model):
+    """How often two products are bought together (association rule A → B)."""
+
+    product_a = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    product_b = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    pair_count = models.PositiveIntegerField()
+    support = models.FloatField()
+    confidence = models.FloatField(help_text=_("P(B | A)"))
+    lift = models.FloatField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "product affinities"
+        ordering = ["-lift"]
+        constraints = [
+            models.UniqueConstraint(fields=["product_a", "product_b"], name="affinity_unique_pair"),
+            models.CheckConstraint(
+                condition=~Q(product_a=F("product_b")), name="affinity_distinct"
+            ),
+            models.CheckConstraint(
+                condition=Q(support__gte=0) & Q(support__lte=1), name="affinity_support_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0) & Q(confidence__lte=1),
+                name="affinity_confidence_0_1",
+            ),
+            models.CheckConstraint(condition=Q(lift__gte=0), name="affinity_lift_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_a_id} → {self.product_b_id} (lift {self.lift:.2f})"
+
+
+class KpiTarget(models.Model):
+    """A target for a metric over a period, owned by a user or a team."""
+
+    metric = models.CharField(max_length=64)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    target = models.DecimalField(max_digits=20, decimal_places=6)
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    owner_team = models.ForeignKey(
+        "auth.Group", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = "KPI target"
+        ordering = ["-period_start", "metric"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="kpitarget_period_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.period_start}–{self.period_end}: {self.target}"
+
+
+class Recommendation(models.Model):
+    """A product recommended to a customer, ranked; replaced by each analytics run."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="recommendations")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["customer", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "rank"], name="recommendation_unique_rank"),
+            models.UniqueConstraint(
+                fields=["customer", "product"], name="recommendation_unique_product"
+            ),
+            models.CheckConstraint(condition=Q(rank__gte=1), name="recommendation_rank_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.rank} {self.product_id} for {self.customer_id}"
+
+
+class ProductForecast(models.Model):
+    """Forecast units of a product for one week (Monday ``week_start``)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="forecasts")
+    week_start = models.DateField()
+    units = models.FloatField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["product", "week_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "week_start"], name="forecast_unique_week"),
+            models.CheckConstraint(condition=Q(units__gte=0), name="forecast_units_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} week of {self.week_start}: {self.units:.1f}"
+
+
+class ForecastAccuracy(models.Model):
+    """The backtest of a product's forecast: the last weeks held out and predicted.
+
+    The sums let pages pool errors over any set of products: WAPE = Σ abs_error / Σ
+    actual_units; MAPE = Σ ape_sum / Σ nonzero_weeks.
+    """
+
+    product = models.OneToOneField(
+        Product, on_delete=models.CASCADE, primary_key=True, related_name="forecast_accuracy"
+    )
+    mape = models.FloatField(null=True, blank=True)
+    wape = models.FloatField(null=True, blank=True)
+    abs_error = models.FloatField()
+    actual_units = models.FloatField()
+    ape_sum = models.FloatField()
+    nonzero_weeks = models.PositiveSmallIntegerField()
+    weeks_of_history = models.PositiveIntegerField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "forecast accuracies"
+
+    def __str__(self) -> str:
+        return f"backtest of {self.product_id}"

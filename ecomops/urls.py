@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+
+from ecomops.views import healthz
+
+admin.site.site_header = "EcomOps"
+admin.site.site_title = "EcomOps back-office"
+admin.site.index_title = "Customer operations"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("healthz/", healthz, name="healthz"),
+]

@@ -1,0 +1,27 @@
+import pytest
+
+from ecomops.celery import app as celery_app
+from tests.factories import UserFactory
+
+pytest_plugins = ["tests.services"]
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_unless_services(request):
+    """Tests run tasks in-process, except those marked ``services``, which use a real worker."""
+    eager = request.node.get_closest_marker("services") is None
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager or previous
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client

@@ -1,0 +1,209 @@
+import json
+
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from analytics.models import (
+    CustomerScore,
+    DailyKPI,
+    Event,
+    ForecastAccuracy,
+    KpiTarget,
+    ProductAffinity,
+    ProductForecast,
+    Recommendation,
+    Segment,
+    SegmentMember,
+)
+from analytics.segment_rules import RuleError
+from analytics.selectors import segment_rule_preview
+from analytics.services import segment_refresh_count, segment_snapshot
+from ecomops.admin_tools import BigTableAdmin
+
+
+class ComputedAdmin(BigTableAdmin):
+    """Rows written by the analytics run: read-only here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(BigTableAdmin):
+    list_display = ["occurred_at", "type", "customer", "session_id", "product", "channel"]
+    list_filter = ["type", "channel"]
+    list_select_related = ["customer", "product", "channel"]
+    search_fields = ["=session_id", "=customer__external_id", "=external_id"]
+    date_hierarchy = "occurred_at"
+    autocomplete_fields = ["customer", "product", "sku"]
+
+
+@admin.register(CustomerScore)
+class CustomerScoreAdmin(ComputedAdmin):
+    list_display = [
+        "customer",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "r_score",
+        "f_score",
+        "m_score",
+        "rfm_segment",
+        "rfm_class",
+        "lifecycle_stage",
+        "p_alive",
+        "predicted_value_90d",
+        "as_of",
+    ]
+    list_filter = ["rfm_segment", "rfm_class", "lifecycle_stage", "r_score", "f_score", "m_score"]
+    list_select_related = ["customer"]
+    search_fields = ["=customer__external_id"]
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "is_builtin", "member_count", "member_count_at", "updated_at"]
+    list_filter = ["kind", "is_builtin"]
+    search_fields = ["name", "description"]
+    readonly_fields = [
+        "member_count",
+        "member_count_at",
+        "preview",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    fields = [
+        "name",
+        "description",
+        "kind",
+        "rule",
+        "recommended_action",
+        "preview",
+        "member_count",
+        "member_count_at",
+        "is_builtin",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+
+    @admin.display(description=_("preview"))
+    def preview(self, segment):
+        if not segment.pk:
+            return _("Save to see how many customers the rule selects.")
+        try:
+            result = segment_rule_preview(rule=segment.rule, sample_size=10)
+        except RuleError as exc:
+            return str(exc)
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:customers_customer_change", args=[row["id"]]),
+                    row["external_id"],
+                    row["name"],
+                    row["score__rfm_segment"] or "–",
+                    row["score__monetary"] if row["score__monetary"] is not None else "–",
+                )
+                for row in result.sample
+            ),
+        )
+        return format_html(
+            "<p>{} customers now, for example:</p><table>{}</table>", result.count, rows
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        if obj.kind == Segment.Kind.STATIC:
+            count = segment_snapshot(segment=obj)
+            self.message_user(request, f"Snapshot taken: {count} members.", messages.SUCCESS)
+        else:
+            segment_refresh_count(segment=obj)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "rule":
+            field.help_text = format_html(
+                "JSON, e.g. <code>{}</code>. See docs/analytics.md.",
+                json.dumps(
+                    {
+                        "all": [
+                            {"field": "r_score", "op": ">=", "value": 4},
+                            {"field": "tags", "op": "has", "value": "price-sensitive"},
+                        ]
+                    }
+                ),
+            )
+        return field
+
+
+@admin.register(SegmentMember)
+class SegmentMemberAdmin(BigTableAdmin):
+    list_display = ["segment", "customer", "added_at"]
+    list_filter = ["segment"]
+    list_select_related = ["segment", "customer"]
+    autocomplete_fields = ["segment", "customer"]
+    search_fields = ["=customer__external_id", "segment__name"]
+
+
+@admin.register(DailyKPI)
+class DailyKPIAdmin(ComputedAdmin):
+    list_display = ["date", "metric", "dimension", "dimension_value", "value"]
+    list_filter = ["metric", "dimension"]
+    search_fields = ["=metric", "=dimension_value"]
+    date_hierarchy = "date"
+
+
+@admin.register(ProductAffinity)
+class ProductAffinityAdmin(ComputedAdmin):
+    list_display = [
+        "product_a",
+        "product_b",
+        "pair_count",
+        "support",
+        "confidence",
+        "lift",
+        "computed_at",
+    ]
+    list_select_related = ["product_a", "product_b"]
+    search_fields = ["product_a__name", "product_b__name"]
+    ordering = ["-lift"]
+
+
+@admin.register(KpiTarget)
+class KpiTargetAdmin(admin.ModelAdmin):
+    list_display = ["metric", "period_start", "period_end", "target", "owner_user", "owner_team"]
+    list_filter = ["metric", "owner_team"]
+    list_select_related = ["owner_user", "owner_team"]
+    autocomplete_fields = ["owner_user", "owner_team"]
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(ComputedAdmin):
+    list_display = ["customer", "rank", "product", "score", "computed_at"]
+    list_select_related = ["customer", "product"]
+    search_fields = ["=customer__external_id"]
+
+
+@admin.register(ProductForecast)
+class ProductForecastAdmin(ComputedAdmin):
+    list_display = ["product", "week_start", "units", "computed_at"]
+    list_select_related = ["product"]
+    search_fields = ["product__name", "=product__code"]
+    date_hierarchy = "week_start"
+
+
+@admin.register(ForecastAccuracy)
+class ForecastAccuracyAdmin(ComputedAdmin):
+    list_display = ["product", "mape", "wape", "actual_units", "weeks_of_history", "computed_at"]
+    list_select_related = ["product"]
+    search_fields = ["product__name", "=product__code"]

@@ -1,0 +1,254 @@
+"""Daily KPIs: the values materialised in ``DailyKPI`` so pages never scan raw orders.
+
+:func:`daily_kpis` returns a long frame (date, metric, dimension, dimension_value, value)
+for every day from ``start`` to ``end``. Inputs follow the metrics conventions (naive
+local timestamps, money as float64) and may extend before ``start`` (trailing windows
+look back up to 180 days; the loaders pass that history):
+
+- ``orders``: order_id, customer_id (NaN for guests), channel_id, paid_at, paid_total,
+  refunds, net_amount, cogs, commission, logistics_cost — paid orders up to ``end``, all
+  history for the customer-based rates.
+- ``lines``: paid_at, category_id, quantity, net_amount, unit_cost, returned_quantity.
+- ``events``: session_id, customer_id, type, occurred_at, channel_id — from ``start`` − 29 days.
+
+Day-level metrics (dimension ``all``; ``channel`` and ``category`` where noted):
+
+==========================  ===============================================================
+gmv                         Σ paid total of orders paid that day (all, channel)
+net_revenue                 Σ (paid total − refunds) (all, channel); line revenue net of
+                            line discounts for ``category``
+orders                      paid orders (all, channel)
+paying_customers            distinct customers with a paid order that day (all, channel)
+aov                         net_revenue / orders (all, channel), as in the channel report
+new_customers               customers whose first paid order ever was that day (all; by
+                            that order's channel for ``channel``)
+units                       units sold (all, category)
+dau                         distinct customers with any event that day
+mau                         distinct customers with any event in the 30 days ending that day
+stickiness                  dau / mau
+conversion                  the day's funnel (``funnel.daily_funnel``, per session, in order):
+                            paying sessions / visiting sessions (all; channel of the first
+                            visit for ``channel``)
+cart_abandonment            1 − ordered / carted sessions of the day's funnel (all, channel)
+return_rate                 returned units / sold units, of lines sold that day (all, category)
+gross_margin                (line revenue − cost of goods) / line revenue (all, category)
+contribution_margin         Σ order contribution (``profit.order_contribution``) / Σ net
+                            revenue (all, channel)
+==========================  ===============================================================
+
+Trailing-window rates (dimension ``all``), each value describing the window ending that
+day (DESIGN §3 definitions applied to that window):
+
+==========================  ===============================================================
+repurchase_rate             customers with ≥ 2 paid orders in the last ``repurchase_days``
+                            (90) days / customers with ≥ 1
+repurchase_rate_30d         of customers whose first paid order was 30–59 days ago (a
+                            30-day cohort whose 30 days are over), the share with another
+                            paid order within 30 days of their first
+churn_rate                  of customers active 30 days ago (a paid order in the 90 days
+                            before), the share not active today
+win_back_rate               customers won back in the last 30 days (a paid order after a
+                            gap of more than 90 days) / customers in warning or lost 30
+                            days ago
+==========================  ===============================================================
+
+A ratio whose denominator is 0 is left out (no row), never stored as 0 or infinity.
+The trailing rates are counted with interval arithmetic (each order opens and closes the
+days on which it counts), so a year of days costs one pass over the orders, not one per day.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from analytics.metrics.activity import daily_active_users
+from analytics.metrics.funnel import daily_funnel
+from analytics.metrics.profit import order_contribution
+
+REPURCHASE_DAYS = 90
+ACTIVE_DAYS = 90
+PERIOD_DAYS = 30
+COLUMNS = ["date", "metric", "dimension", "dimension_value", "value"]
+
+
+def daily_kpis(
+    *,
+    orders: pd.DataFrame,
+    lines: pd.DataFrame,
+    events: pd.DataFrame,
+    start: date,
+    end: date,
+    active_days: int = ACTIVE_DAYS,
+    repurchase_days: int = REPURCHASE_DAYS,
+) -> pd.DataFrame:
+    """Every KPI of the module docstring for each day from ``start`` to ``end``."""
+    days = pd.date_range(start, end, freq="D")
+    orders = order_contribution(orders).assign(day=orders["paid_at"].dt.normalize())
+    lines = lines.assign(day=lines["paid_at"].dt.normalize())
+    events = events.assign(day=events["occurred_at"].dt.normalize())
+    known = orders[orders["customer_id"].notna()].astype({"customer_id": "int64"})
+    first = known.sort_values("paid_at").drop_duplicates("customer_id")
+
+    parts = [
+        _order_sums(orders, first, days, None),
+        _order_sums(orders, first, days, "channel_id"),
+        _line_sums(lines, days, None),
+        _line_sums(lines, days, "category_id"),
+        _activity(events, start, end),
+        _rates(known, days, active_days=active_days, repurchase_days=repurchase_days),
+    ]
+    frame = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    frame = frame[np.isfinite(frame["value"].astype("float64"))]
+    frame["date"] = frame["date"].dt.date
+    return frame[COLUMNS].sort_values(COLUMNS[:4], ignore_index=True)
+
+
+def _long(wide: pd.DataFrame, dimension: str, key: str | None) -> pd.DataFrame:
+    """(day[, key]) × metrics → long rows."""
+    ids = ["day", key] if key else ["day"]
+    long = wide.reset_index().melt(id_vars=ids, var_name="metric", value_name="value")
+    long = long.rename(columns={"day": "date"})
+    long["dimension"] = dimension
+    long["dimension_value"] = long[key].astype("int64").astype(str) if key else ""
+    return long.dropna(subset=["value"])
+
+
+def _in_days(frame: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
+    return frame[(frame["day"] >= days[0]) & (frame["day"] <= days[-1])]
+
+
+def _order_sums(orders, first, days, key: str | None) -> pd.DataFrame:
+    dimension = "channel" if key else "all"
+    orders = _in_days(orders, days)
+    if key:
+        orders = orders[orders[key].notna()]
+    by = ["day", key] if key else ["day"]
+    contribution = (
+        orders["net_amount"] - orders["cogs"] - orders["commission"] - orders["logistics_cost"]
+    )
+    grouped = orders.assign(contribution=contribution).groupby(by)
+    wide = pd.DataFrame(
+        {
+            "gmv": grouped["paid_total"].sum(),
+            "net_revenue": grouped["net_amount"].sum(),
+            "orders": grouped.size(),
+            "paying_customers": grouped["customer_id"].nunique(),
+        }
+    )
+    wide["aov"] = wide["net_revenue"] / wide["orders"]
+    net = grouped["net_amount"].sum()
+    wide["contribution_margin"] = (grouped["contribution"].sum() / net).where(net != 0)
+    new = _in_days(first, days)
+    if key:
+        new = new[new[key].notna()]
+    wide["new_customers"] = new.groupby(by).size().reindex(wide.index).fillna(0)
+    return _long(wide, dimension, key)
+
+
+def _line_sums(lines, days, key: str | None) -> pd.DataFrame:
+    lines = _in_days(lines, days)
+    by = ["day", key] if key else ["day"]
+    cost = lines["quantity"] * lines["unit_cost"]
+    grouped = lines.assign(cost=cost).groupby(by)
+    units = grouped["quantity"].sum()
+    revenue = grouped["net_amount"].sum()
+    wide = pd.DataFrame(
+        {
+            "units": units,
+            "return_rate": (grouped["returned_quantity"].sum() / units).where(units != 0),
+            "gross_margin": ((revenue - grouped["cost"].sum()) / revenue).where(revenue != 0),
+        }
+    )
+    if key:
+        wide["net_revenue"] = revenue
+    return _long(wide, "category" if key else "all", key)
+
+
+def _activity(events: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    users = daily_active_users(events, start=start, end=end)
+    wide = pd.DataFrame(
+        {"dau": users["dau"].to_numpy(), "mau": users["mau"].to_numpy()},
+        index=pd.DatetimeIndex(pd.to_datetime(users["day"]), name="day"),
+    )
+    wide["stickiness"] = (wide["dau"] / wide["mau"]).where(wide["mau"] > 0)
+    funnel = daily_funnel(events, start=start, end=end).set_index("day")
+    wide["conversion"] = funnel["conversion"].to_numpy()
+    wide["cart_abandonment"] = funnel["cart_abandonment"].to_numpy()
+    by_channel = daily_funnel(events, start=start, end=end, by_channel=True)
+    by_channel = by_channel[by_channel["channel_id"].notna()]
+    by_channel["day"] = pd.to_datetime(by_channel["day"])
+    channel = by_channel.set_index(["day", "channel_id"])[["conversion", "cart_abandonment"]]
+    return pd.concat([_long(wide, "all", None), _long(channel, "channel", "channel_id")])
+
+
+def _rates(orders, days, *, active_days: int, repurchase_days: int) -> pd.DataFrame:
+    """The trailing-window rates of the module docstring (all customers, one pass)."""
+    orders = orders.sort_values(["customer_id", "paid_at"])
+    ids = orders["customer_id"].to_numpy()
+    t = _day_numbers(orders["day"])
+    same_next = np.r_[ids[1:] == ids[:-1], False]
+    same_prev = np.r_[False, ids[1:] == ids[:-1]]
+    never = np.iinfo(np.int64).max // 4
+    t_next = np.where(same_next, np.r_[t[1:], 0], never)  # next order of the same customer
+    t_prev = np.where(same_prev, np.r_[0, t[:-1]], -never)  # previous order
+    # Order i is the customer's latest as of every day in [t_i, t_next - 1].
+    latest_until = t_next - 1
+    W, A, P = repurchase_days, active_days, PERIOD_DAYS
+
+    # ≥ 1 order in the W days ending d: latest order ≥ d − W + 1.
+    one = _interval_counts(t, np.minimum(latest_until, t + W - 1), days)
+    # ≥ 2 orders: the one before the latest is also in the window.
+    two = _interval_counts(t, np.minimum(latest_until, t_prev + W - 1), days)
+
+    # Active at x: latest order ≥ x − A. Active 30 days ago = active at d − P.
+    active_then = _interval_counts(t + P, np.minimum(latest_until, t + A) + P, days)
+    # Active then and not now: the latest order as of d is in [d − A − P, d − A − 1].
+    churned = _interval_counts(np.maximum(t, t + A + 1), np.minimum(latest_until, t + A + P), days)
+    # Warning or lost at x = d − P: latest order ≤ x − A − 1.
+    lapsed_then = _interval_counts(t + A + 1 + P, latest_until + P, days)
+    # Won back in (d − P, d]: an order after a gap > A whose previous order was ≤ d − P − A − 1.
+    returns = same_prev & (t - t_prev > A)
+    won = _interval_counts(np.maximum(t, t_prev + A + 1 + P)[returns], (t + P - 1)[returns], days)
+    # 30-day repurchase of first-order cohorts 30–59 days old.
+    firsts = ~same_prev
+    f_day, f_next = t[firsts], t_next[firsts]
+    cohort = _interval_counts(f_day + P, f_day + 2 * P - 1, days)
+    repeated = _interval_counts(
+        (f_day + P)[f_next <= f_day + P], (f_day + 2 * P - 1)[f_next <= f_day + P], days
+    )
+
+    def ratio(numerator, denominator):
+        return np.where(denominator > 0, numerator / np.maximum(denominator, 1), np.nan)
+
+    wide = pd.DataFrame(
+        {
+            "repurchase_rate": ratio(two, one),
+            "churn_rate": ratio(churned, active_then),
+            "win_back_rate": ratio(won, lapsed_then),
+            "repurchase_rate_30d": ratio(repeated, cohort),
+        },
+        index=pd.Index(days, name="day"),
+    )
+    return _long(wide, "all", None)
+
+
+def _day_numbers(values: pd.Series) -> np.ndarray:
+    return (values.to_numpy(dtype="datetime64[D]").astype("int64")).astype("int64")
+
+
+def _interval_counts(first: np.ndarray, last: np.ndarray, days: pd.DatetimeIndex) -> np.ndarray:
+    """How many of the intervals [first, last] (day numbers, inclusive) cover each day."""
+    lo = days.to_numpy(dtype="datetime64[D]").astype("int64")[0]
+    n = len(days)
+    first = np.asarray(first, dtype="int64")
+    last = np.asarray(last, dtype="int64")
+    keep = (last >= first) & (last >= lo) & (first <= lo + n - 1)
+    start = np.clip(first[keep] - lo, 0, n - 1)
+    stop = np.clip(last[keep] - lo, 0, n - 1) + 1
+    delta = np.zeros(n + 1, dtype="int64")
+    np.add.at(delta, start, 1)
+    np.add.at(delta, stop, -1)
+    return np.cumsum(delta)[:n]

@@ -1,0 +1,75 @@
+"""Reads of analytics results for pages, the API and campaigns."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import QuerySet
+
+from analytics.models import CustomerScore, Segment
+from analytics.segment_rules import customers_matching
+from customers.models import Customer
+
+PREVIEW_SAMPLE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class SegmentPreview:
+    count: int
+    sample: list[dict]
+
+
+def segment_rule_preview(
+    *, rule: dict, as_of: date | None = None, sample_size: int = PREVIEW_SAMPLE_SIZE
+) -> SegmentPreview:
+    """How many customers a rule selects now, and a sample of them (highest value first).
+
+    Raises ``RuleError`` for a bad rule. Two queries: a count and the sample.
+    """
+    matching = customers_matching(rule, as_of=as_of)
+    sample = list(
+        matching.select_related("tier", "score")
+        .order_by("-score__monetary", "-id")
+        .values(
+            "id",
+            "external_id",
+            "name",
+            "tier__name",
+            "score__rfm_segment",
+            "score__lifecycle_stage",
+            "score__monetary",
+        )[:sample_size]
+    )
+    return SegmentPreview(count=matching.count(), sample=sample)
+
+
+def segment_members(*, segment: Segment, as_of: date | None = None) -> QuerySet[Customer]:
+    """A dynamic segment's customers by its rule now; a static one's frozen members."""
+    if segment.kind == Segment.Kind.STATIC:
+        return Customer.objects.filter(pk__in=segment.member_links.values("customer_id"))
+    return customers_matching(segment.rule, as_of=as_of)
+
+
+SCORE_EXPORT_COLUMNS = [
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+    "rfm_class",
+    "lifecycle_stage",
+    "historical_value",
+    "p_alive",
+    "predicted_purchases_90d",
+    "predicted_value_90d",
+]
+
+
+def score_export_rows():
+    """One row per scored customer in ``SCORE_EXPORT_COLUMNS`` order (customer_id is the
+    platform's external id), streamed in chunks."""
+    fields = ["customer__external_id", *SCORE_EXPORT_COLUMNS[1:]]
+    rows = CustomerScore.objects.order_by("customer__external_id").values_list(*fields)
+    return rows.iterator(chunk_size=5000)

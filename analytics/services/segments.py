@@ -1,0 +1,115 @@
+"""Segment writes: create, snapshot, refresh the member count."""
+
+from datetime import date
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from analytics.metrics.rfm import RECOMMENDED_ACTIONS
+from analytics.models import LifecycleStage, RfmClass, RfmSegment, Segment, SegmentMember
+from analytics.selectors import segment_members
+
+SNAPSHOT_BATCH_SIZE = 5000
+
+
+@transaction.atomic
+def segment_create(
+    *,
+    name: str,
+    rule: dict,
+    kind: str = Segment.Kind.DYNAMIC,
+    description: str = "",
+    recommended_action: str = "",
+    created_by: AbstractBaseUser | None = None,
+    as_of: date | None = None,
+) -> Segment:
+    """Validate and save a segment; a static one snapshots its members now.
+
+    A bad rule raises ``ValidationError`` on ``rule`` naming the place (see segment_rules).
+    """
+    segment = Segment(
+        name=name,
+        rule=rule,
+        kind=kind,
+        description=description,
+        recommended_action=recommended_action,
+        created_by=created_by,
+    )
+    segment.full_clean()
+    segment.save()
+    if kind == Segment.Kind.STATIC:
+        segment_snapshot(segment=segment, as_of=as_of)
+    else:
+        segment_refresh_count(segment=segment, as_of=as_of)
+    return segment
+
+
+@transaction.atomic
+def segment_snapshot(*, segment: Segment, as_of: date | None = None) -> int:
+    """Freeze the rule's current customers as the members of a static segment."""
+    rule_matches = segment_members(
+        segment=Segment(rule=segment.rule, kind=Segment.Kind.DYNAMIC), as_of=as_of
+    )
+    SegmentMember.objects.filter(segment=segment).delete()
+    now = timezone.now()
+    ids = rule_matches.values_list("pk", flat=True).order_by("pk")
+    batch: list[SegmentMember] = []
+    for customer_id in ids.iterator(chunk_size=SNAPSHOT_BATCH_SIZE):
+        batch.append(SegmentMember(segment=segment, customer_id=customer_id, added_at=now))
+        if len(batch) >= SNAPSHOT_BATCH_SIZE:
+            SegmentMember.objects.bulk_create(batch)
+            batch = []
+    SegmentMember.objects.bulk_create(batch)
+    return segment_refresh_count(segment=segment, as_of=as_of)
+
+
+def segment_refresh_count(*, segment: Segment, as_of: date | None = None) -> int:
+    """Store the member count cache of a segment."""
+    count = segment_members(segment=segment, as_of=as_of).count()
+    Segment.objects.filter(pk=segment.pk).update(member_count=count, member_count_at=timezone.now())
+    segment.member_count = count
+    return count
+
+
+LIFECYCLE_ACTIONS = {
+    LifecycleStage.PROSPECT: "New-user activation: a first-order threshold coupon within 24 hours of sign-up.",
+    LifecycleStage.NEW: "Second-order coupon and an invitation to the welfare group within 30 days.",
+    LifecycleStage.ACTIVE: "Keep them engaged: recommendations, points, community content; no discount needed.",
+    LifecycleStage.CHURN_WARNING: "Win-back before it is too late: limited-time discount with personalised picks.",
+    LifecycleStage.LOST: "Last-chance reactivation offer; then stop paid contact.",
+    LifecycleStage.WON_BACK: "Consolidate the return: thank-you points and a follow-up offer within 30 days.",
+}
+
+
+def segments_ensure_builtin() -> int:
+    """Create or refresh the built-in segments: one per RFM segment, RFM class and
+    lifecycle stage, each with its recommended action. Returns how many exist."""
+    specs = [
+        ("RFM: ", "rfm_segment", RfmSegment, RECOMMENDED_ACTIONS),
+        ("RFM class: ", "rfm_class", RfmClass, RECOMMENDED_ACTIONS),
+        ("Lifecycle: ", "lifecycle_stage", LifecycleStage, LIFECYCLE_ACTIONS),
+    ]
+    count = 0
+    for prefix, field, choices, actions in specs:
+        for code, label in choices.choices:
+            Segment.objects.update_or_create(
+                name=f"{prefix}{label}",
+                defaults={
+                    "rule": {"field": field, "op": "=", "value": code},
+                    "kind": Segment.Kind.DYNAMIC,
+                    "is_builtin": True,
+                    "recommended_action": actions[code],
+                    "description": f"Customers whose {field.replace('_', ' ')} is {label}.",
+                },
+            )
+            count += 1
+    return count
+
+
+def segments_refresh_counts(*, as_of: date | None = None) -> int:
+    """Refresh every segment's member count; returns how many segments were counted."""
+    segments = list(Segment.objects.all())
+    for segment in segments:
+        segment_refresh_count(segment=segment, as_of=as_of)
+    return len(segments)

@@ -1,0 +1,89 @@
+"""The tags step: refresh the computed tags; manual tags are never touched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from analytics import loaders
+from analytics.metrics.tags import TAG_DESCRIPTIONS, TagThresholds, computed_tags
+from catalog.models import Order
+from customers.models import Customer, CustomerTag, Tag
+
+BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class TagsResult:
+    assigned: dict[str, int]
+    skipped: tuple[str, ...]
+
+
+def tags_compute(*, as_of: date) -> TagsResult:
+    """Recompute every computed tag as of ``as_of`` and replace its links in one transaction."""
+    thresholds = TagThresholds(**settings.ANALYTICS["TAG_THRESHOLDS"])
+    orders = loaders.paid_orders(as_of=as_of)
+    lines = loaders.paid_lines(as_of=as_of)
+    events = loaders.events(
+        start=as_of - timedelta(days=thresholds.koc_days - 1), end=as_of, types=["share"]
+    )
+    referrals = pd.DataFrame.from_records(
+        Customer.objects.filter(referred_by__isnull=False)
+        .annotate(
+            paid=Count(
+                "orders",
+                filter=Q(
+                    orders__status__in=Order.PAID_STATUSES,
+                    orders__paid_at__lt=loaders.day_end(as_of),
+                ),
+            )
+        )
+        .values_list("referred_by_id", "paid"),
+        columns=["referrer_id", "paid_orders"],
+    )
+    tagged = computed_tags(
+        orders=orders.dropna(subset=["customer_id"]),
+        lines=lines.dropna(subset=["customer_id"]),
+        events=events.dropna(subset=["customer_id"]),
+        referrals=referrals,
+        as_of=as_of,
+        thresholds=thresholds,
+    )
+    return _replace_links(tagged)
+
+
+@transaction.atomic
+def _replace_links(tagged: pd.DataFrame) -> TagsResult:
+    skipped = []
+    tags = {}
+    for name, description in TAG_DESCRIPTIONS.items():
+        tag, _ = Tag.objects.get_or_create(
+            name=name, defaults={"kind": Tag.Kind.COMPUTED, "description": description}
+        )
+        if tag.kind != Tag.Kind.COMPUTED:
+            skipped.append(name)  # staff made a manual tag of that name: leave it alone
+            continue
+        tags[name] = tag
+    CustomerTag.objects.filter(tag__in=tags.values()).delete()
+    now = timezone.now()
+    links = [
+        CustomerTag(
+            customer_id=int(cid),
+            tag=tags[name],
+            source=CustomerTag.Source.COMPUTED,
+            assigned_at=now,
+        )
+        for cid, name in tagged[["customer_id", "tag"]].itertuples(index=False)
+        if name in tags
+    ]
+    CustomerTag.objects.bulk_create(links, batch_size=BATCH_SIZE)
+    counts = tagged["tag"].value_counts()
+    return TagsResult(
+        assigned={name: int(counts.get(name, 0)) for name in tags}, skipped=tuple(skipped)
+    )

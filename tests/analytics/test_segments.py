@@ -1,0 +1,94 @@
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from analytics.models import Segment
+from analytics.selectors import segment_members, segment_rule_preview
+from analytics.services import segment_create, segment_snapshot
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+HIGH_R = {"field": "r_score", "op": ">=", "value": 4}
+
+
+@pytest.fixture
+def scored():
+    """r scores 5, 4, 4, 2 with monetary 100, 300, 200, 900."""
+    rows = [("a", 5, "100"), ("b", 4, "300"), ("c", 4, "200"), ("d", 2, "900")]
+    return {
+        name: f.CustomerScoreFactory(
+            customer=f.CustomerFactory(name=name, external_id=name.upper()),
+            r_score=r,
+            monetary=Decimal(m),
+        ).customer
+        for name, r, m in rows
+    }
+
+
+def test_preview_counts_and_samples_highest_value_first(scored, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        preview = segment_rule_preview(rule=HIGH_R, sample_size=2)
+    assert preview.count == 3
+    assert [row["name"] for row in preview.sample] == ["b", "c"]
+    assert preview.sample[0]["score__monetary"] == Decimal("300.00")
+
+
+def test_dynamic_segment_follows_the_data(scored):
+    segment = segment_create(name="Recent buyers", rule=HIGH_R)
+    assert segment.member_count == 3
+    scored["d"].score.r_score = 5
+    scored["d"].score.save()
+    assert sorted(segment_members(segment=segment).values_list("name", flat=True)) == [
+        "a",
+        "b",
+        "c",
+        "d",
+    ]
+
+
+def test_static_segment_keeps_its_snapshot_until_retaken(scored):
+    segment = segment_create(name="Snapshot", rule=HIGH_R, kind=Segment.Kind.STATIC)
+    assert segment.member_count == 3
+    scored["d"].score.r_score = 5
+    scored["d"].score.save()
+    scored["a"].score.r_score = 1
+    scored["a"].score.save()
+    assert sorted(segment_members(segment=segment).values_list("name", flat=True)) == [
+        "a",
+        "b",
+        "c",
+    ]
+    assert segment_snapshot(segment=segment) == 3
+    assert sorted(segment_members(segment=segment).values_list("name", flat=True)) == [
+        "b",
+        "c",
+        "d",
+    ]
+
+
+def test_a_bad_rule_is_refused_with_the_field_named(db):
+    with pytest.raises(ValidationError) as excinfo:
+        segment_create(name="Broken", rule={"field": "shoe_size", "op": "=", "value": 42})
+    assert "unknown field 'shoe_size'" in str(excinfo.value.message_dict["rule"])
+    assert not Segment.objects.exists()
+
+
+def test_builtin_segments_cover_every_label_with_an_action(scored):
+    from analytics.models import LifecycleStage, RfmClass, RfmSegment
+    from analytics.services import segments_ensure_builtin, segments_refresh_counts
+
+    expected = len(RfmSegment.choices) + len(RfmClass.choices) + len(LifecycleStage.choices)
+    assert segments_ensure_builtin() == expected == 25
+    assert segments_ensure_builtin() == expected  # idempotent
+    assert Segment.objects.filter(is_builtin=True).count() == expected
+    assert not Segment.objects.filter(is_builtin=True, recommended_action="").exists()
+    champions = Segment.objects.get(rule={"field": "rfm_segment", "op": "=", "value": "champions"})
+    assert "VIP group" in champions.recommended_action
+
+    scored["a"].score.rfm_segment = "champions"
+    scored["a"].score.save()
+    assert segments_refresh_counts() == expected
+    champions.refresh_from_db()
+    assert champions.member_count == 1

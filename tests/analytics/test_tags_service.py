@@ -1,0 +1,60 @@
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from analytics.services.tags import tags_compute
+from customers.models import CustomerTag, Tag
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = date(2026, 6, 30)
+
+
+def at(days_before: int, hour: int = 12) -> datetime:
+    day = AS_OF - timedelta(days=days_before)
+    return timezone.make_aware(datetime(day.year, day.month, day.day, hour))
+
+
+def test_computed_tags_are_replaced_and_manual_tags_kept():
+    bargain = f.CustomerFactory(name="bargain")
+    for days, discount in [(3, "5"), (10, "5"), (20, "0")]:  # 2 of 3 discounted
+        f.OrderFactory(customer=bargain, created_at=at(days), discount_total=Decimal(discount))
+    sharer = f.CustomerFactory(name="sharer")
+    for days in range(5):
+        f.EventFactory(customer=sharer, type="share", occurred_at=at(days))
+    referrer = f.CustomerFactory(name="referrer")  # 1 share + 2 paying referrals × 3 = 7
+    f.EventFactory(customer=referrer, type="share", occurred_at=at(1))
+    for _ in range(2):
+        f.OrderFactory(customer=f.CustomerFactory(referred_by=referrer), created_at=at(4))
+    f.CustomerFactory(referred_by=referrer)  # referred, never paid: does not count
+    vip = f.TagFactory(name="vip", kind="manual")
+    f.CustomerTagFactory(customer=bargain, tag=vip)
+
+    result = tags_compute(as_of=AS_OF)
+    assert result.assigned["price-sensitive"] == 1
+    assert result.assigned["koc-candidate"] == 2
+    links = set(CustomerTag.objects.values_list("customer__name", "tag__name", "source"))
+    assert ("bargain", "price-sensitive", "computed") in links
+    assert ("sharer", "koc-candidate", "computed") in links
+    assert ("referrer", "koc-candidate", "computed") in links
+    assert ("bargain", "vip", "manual") in links
+    assert Tag.objects.get(name="night-shopper").kind == "computed"
+
+    # 120 days later every share is older than 90 days, so the KOC tags go; manual tags stay.
+    tags_compute(as_of=AS_OF + timedelta(days=120))
+    links = set(CustomerTag.objects.values_list("customer__name", "tag__name"))
+    assert ("sharer", "koc-candidate") not in links
+    assert ("referrer", "koc-candidate") in links  # 2 paying referrals × 3 = 6 ≥ 5
+    assert ("bargain", "vip") in links
+
+
+def test_a_manual_tag_with_a_computed_name_is_left_alone():
+    manual = f.TagFactory(name="night-shopper", kind="manual")
+    customer = f.CustomerFactory()
+    f.CustomerTagFactory(customer=customer, tag=manual)
+    result = tags_compute(as_of=AS_OF)
+    assert result.skipped == ("night-shopper",)
+    assert CustomerTag.objects.filter(tag=manual, customer=customer).exists()

@@ -194,7 +194,10 @@ class PointsEntry(models.Model):
     class Meta:
         verbose_name_plural = "points entries"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["customer", "created_at"], name="points_customer_time_idx")]
+        indexes = [
+            models.Index(fields=["customer", "created_at"], name="points_customer_time_idx"),
+            models.Index(fields=["created_at"], name="points_created_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(delta=0), name="points_delta_not_0"),
             models.CheckConstraint(

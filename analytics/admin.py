@@ -6,6 +6,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from analytics.models import (
+    ActivityCell,
+    Cohort,
+    CohortCell,
     CustomerScore,
     DailyKPI,
     Event,
@@ -13,6 +16,8 @@ from analytics.models import (
     KpiTarget,
     ProductAffinity,
     ProductForecast,
+    ProductReviews,
+    ProductSales,
     Recommendation,
     Segment,
     SegmentMember,
@@ -207,3 +212,52 @@ class ForecastAccuracyAdmin(ComputedAdmin):
     list_display = ["product", "mape", "wape", "actual_units", "weeks_of_history", "computed_at"]
     list_select_related = ["product"]
     search_fields = ["product__name", "=product__code"]
+
+
+@admin.register(ProductSales)
+class ProductSalesAdmin(ComputedAdmin):
+    list_display = [
+        "date",
+        "product",
+        "channel",
+        "units",
+        "orders",
+        "revenue",
+        "cost",
+        "returned_units",
+    ]
+    list_filter = ["channel"]
+    list_select_related = ["product", "channel"]
+    search_fields = ["=product__code", "product__name"]
+    date_hierarchy = "date"
+
+
+@admin.register(ProductReviews)
+class ProductReviewsAdmin(ComputedAdmin):
+    list_display = ["date", "product", "reviews", "positive_reviews"]
+    list_select_related = ["product"]
+    search_fields = ["=product__code", "product__name"]
+    date_hierarchy = "date"
+
+
+@admin.register(ActivityCell)
+class ActivityCellAdmin(ComputedAdmin):
+    list_display = ["date", "hour", "category", "events", "orders"]
+    list_filter = ["hour"]
+    list_select_related = ["category"]
+    date_hierarchy = "date"
+
+
+@admin.register(Cohort)
+class CohortAdmin(ComputedAdmin):
+    list_display = ["month", "channel", "customers", "matured_30d", "repurchased_30d"]
+    list_filter = ["channel"]
+    list_select_related = ["channel"]
+    exclude = ["intervals"]
+
+
+@admin.register(CohortCell)
+class CohortCellAdmin(ComputedAdmin):
+    list_display = ["month", "channel", "months_since", "customers", "orders", "revenue"]
+    list_filter = ["channel", "months_since"]
+    list_select_related = ["channel"]

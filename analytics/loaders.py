@@ -19,7 +19,7 @@ from django.db import connection
 from django.utils import timezone
 
 from analytics.models import Event
-from catalog.models import SKU, Category, Channel, Order, OrderLine, Product, Return
+from catalog.models import SKU, Category, Channel, Order, OrderLine, Product, Return, Review
 from customers.models import Customer
 
 PAID = tuple(str(s) for s in Order.PAID_STATUSES)
@@ -207,6 +207,24 @@ def events(*, start: date, end: date, types: Sequence[str] | None = None) -> pd.
         params,
         columns=["session_id", "customer_id", "type", "occurred_at", "channel_id", "product_id"],
         datetimes=["occurred_at"],
+    )
+
+
+def reviews(*, start: date, end: date) -> pd.DataFrame:
+    """Reviews created from the start of ``start`` to the end of ``end``: product_id,
+    rating, created_at (local)."""
+    sql = f"""
+        SELECT s.product_id, r.rating, r.created_at
+        FROM {_t(Review)} r
+        JOIN {_t(OrderLine)} ol ON ol.id = r.order_line_id
+        JOIN {_t(SKU)} s ON s.id = ol.sku_id
+        WHERE r.created_at >= %s AND r.created_at < %s
+    """
+    return read_sql(
+        sql,
+        [day_start(start), day_end(end)],
+        columns=["product_id", "rating", "created_at"],
+        datetimes=["created_at"],
     )
 
 

@@ -243,6 +243,138 @@ class DailyKPI(models.Model):
         return f"{self.metric} {self.date}: {self.value}"
 
 
+class ProductSales(models.Model):
+    """Paid lines of one day, product and order channel: the source of the product and
+    inventory reports, so they never scan order lines per request. Written by the kpis
+    step for the days it recomputes."""
+
+    date = models.DateField()
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    units = models.PositiveIntegerField()
+    orders = models.PositiveIntegerField(help_text=_("Paid orders with this product."))
+    revenue = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text=_("Net of line discounts, before refunds.")
+    )
+    cost = models.DecimalField(max_digits=14, decimal_places=2)
+    returned_units = models.PositiveIntegerField(
+        help_text=_("Units of these lines returned so far.")
+    )
+
+    class Meta:
+        verbose_name_plural = "product sales"
+        ordering = ["-date", "product"]
+        indexes = [models.Index(fields=["date"], name="productsales_date_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "product", "channel"], name="productsales_unique_cell"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.date}: {self.units}"
+
+
+class ProductReviews(models.Model):
+    """Reviews of one product on one day (the quality flags' positive rate)."""
+
+    date = models.DateField()
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    reviews = models.PositiveIntegerField()
+    positive_reviews = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name_plural = "product reviews"
+        ordering = ["-date", "product"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "product"], name="productreviews_unique_cell")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.date}: {self.positive_reviews}/{self.reviews}"
+
+
+class ActivityCell(models.Model):
+    """Events and paid orders in one local hour of one day, per leaf category (a row
+    without category holds the totals): the weekday × hour report's source."""
+
+    date = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    events = models.PositiveIntegerField()
+    orders = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-date", "hour"]
+        indexes = [models.Index(fields=["date"], name="activitycell_date_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(hour__lte=23), name="activitycell_hour_0_23"),
+            models.UniqueConstraint(
+                fields=["date", "hour", "category"], name="activitycell_unique_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.hour:02d}h: {self.events} events, {self.orders} orders"
+
+
+class Cohort(models.Model):
+    """Customers whose first paid order fell in one month, by that order's channel.
+
+    Written in full by each kpis step. ``repurchased_30d`` counts, among ``matured_30d``
+    (first order at least 30 days before the run's as_of), those with another paid order
+    within 30 days of the first; ``intervals`` is a histogram {days: count} of the days
+    between consecutive paid orders of the cohort's customers (for the median interval).
+    """
+
+    month = models.DateField(help_text=_("First day of the month of the first paid order."))
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    customers = models.PositiveIntegerField()
+    matured_30d = models.PositiveIntegerField()
+    repurchased_30d = models.PositiveIntegerField()
+    intervals = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["month", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "channel"], name="cohort_unique_month_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"cohort {self.month:%Y-%m}: {self.customers}"
+
+
+class CohortCell(models.Model):
+    """One cohort's activity in its ``months_since``-th month: customers with a paid order
+    that month, their paid orders and net revenue."""
+
+    month = models.DateField()
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    months_since = models.PositiveSmallIntegerField()
+    customers = models.PositiveIntegerField()
+    orders = models.PositiveIntegerField()
+    revenue = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["month", "channel", "months_since"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "channel", "months_since"], name="cohortcell_unique_cell"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"cohort {self.month:%Y-%m} +{self.months_since}: {self.customers}"
+
+
 class ProductAffinity(models.Model):
     """How often two products are bought together (association rule A → B)."""
 

@@ -148,3 +148,25 @@ def _copy_text(value) -> str:
         return "t" if value else "f"
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def replace_range(
+    model: type[models.Model],
+    frame: pd.DataFrame,
+    *,
+    field: str,
+    start,
+    end,
+    unique_fields: Sequence[str],
+    keep: models.Q | None = None,
+) -> int:
+    """Replace the rows whose ``field`` lies in ``[start, end]`` (or all rows when both are
+    None) by ``frame``, in one transaction; ``keep`` spares rows matching it."""
+    with transaction.atomic():
+        stale = model.objects.all()
+        if start is not None:
+            stale = stale.filter(**{f"{field}__gte": start, f"{field}__lte": end})
+        if keep is not None:
+            stale = stale.exclude(keep)
+        stale.delete()  # one DELETE: nothing refers to these rows
+        return upsert_frame(model, frame, unique_fields=unique_fields, update_fields=[])

@@ -246,6 +246,7 @@ ANALYTICS = {
     "QUALITY_RETURN_RATE": 0.20,
     "QUALITY_POSITIVE_RATE": 0.70,
     "QUALITY_MIN_UNITS": 30,
+    "QUALITY_POSITIVE_RATING": 4,  # a review with at least this rating is positive
     "AFFINITY_MIN_SUPPORT": 0.001,
     "AFFINITY_WINDOW_DAYS": 365,  # 0 = all history
     "INVENTORY_SAFETY_DAYS": 7,

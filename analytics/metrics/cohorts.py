@@ -58,6 +58,18 @@ def cohort_retention(orders: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
     cells = frame.groupby(["cohort", "months_since"]).agg(
         active_customers=("customer_id", "nunique"), revenue=("net_amount", "sum")
     )
+    return retention_from_cells(cells.reset_index(), as_of=as_of)
+
+
+def retention_from_cells(cells: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
+    """:func:`cohort_retention` from per-(cohort, months_since) sums: cohort (month
+    ordinal, as ``Period.ordinal``), months_since, active_customers, revenue — e.g. the
+    stored ``CohortCell`` facts summed over channels by the report selector."""
+    if cells.empty:
+        return pd.DataFrame({column: [] for column in COLUMNS}).astype(
+            {"cohort": "period[M]", "months_since": "int64", "customers": "int64"}
+        )
+    cells = cells.set_index(["cohort", "months_since"])[["active_customers", "revenue"]]
 
     # Every reached month of every cohort gets a row, so a month without orders shows 0
     # rather than disappearing: cohort c reaches months 0 … (month of as_of − c).

@@ -91,7 +91,7 @@ def daily_funnel(
     """One one-day funnel per day (and per channel of the first visit with ``by_channel``).
 
     The value for day d equals ``funnel_steps(events, start=d, end=d, per=per)``. Returns
-    day (date), [channel_id,] visits, carted, ordered, paid, conversion (paid / visits),
+    day (date), [channel_id,] visits, viewed, carted, ordered, paid, conversion (paid / visits),
     cart_abandonment, payment_dropoff; every day of ``[start, end]`` is present without
     ``by_channel`` (0 and NaN on a day without events), only days with visits with it.
     """
@@ -101,6 +101,7 @@ def daily_funnel(
     keys = ["day", "channel_id"] if by_channel else ["day"]
     daily = reach.groupby(keys).agg(
         visits=("visit", "count"),
+        viewed=("product_view", "count"),
         carted=("add_to_cart", "count"),
         ordered=("order", "count"),
         paid=("pay", "count"),
@@ -163,7 +164,15 @@ def _steps_from_reach(reach: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         counts = reach.groupby(keys, dropna=False)[steps].count()
     else:
         counts = reach[steps].count().to_frame().T
-    counts = counts.astype("int64")
+    return steps_from_counts(counts, keys)
+
+
+def steps_from_counts(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Step rows (``funnel_steps``' columns) from units reached per step: ``counts`` has one
+    column per step of FUNNEL_STEPS, indexed by ``keys`` (one row without keys) — e.g. the
+    stored daily step counts summed over a period by the report selector."""
+    steps = list(FUNNEL_STEPS)
+    counts = counts[steps].astype("int64")
     visits = counts[steps[0]].astype("float64")
     overall = counts.div(visits.where(visits != 0), axis=0)
     previous = counts.shift(1, axis=1).astype("float64")

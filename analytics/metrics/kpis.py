@@ -36,6 +36,18 @@ contribution_margin         Σ order contribution (``profit.order_contribution``
                             revenue (all, channel)
 ==========================  ===============================================================
 
+Additive components, stored so that a period's ratios are exact sums (Σ numerator /
+Σ denominator) rather than means of daily ratios:
+
+==========================  ===============================================================
+contribution, cogs          Σ order contribution, Σ cost of goods of the day's orders
+                            (all, channel)
+line_revenue, line_cogs     Σ net line amount, Σ quantity × unit cost (all, category)
+returned_units              units of the day's lines returned so far (all, category)
+funnel_visit … funnel_pay   sessions of the day's one-day funnel reaching each step
+                            (``funnel.daily_funnel``; all, channel of the first visit)
+==========================  ===============================================================
+
 Trailing-window rates (dimension ``all``), each value describing the window ending that
 day (DESIGN §3 definitions applied to that window):
 
@@ -72,6 +84,15 @@ REPURCHASE_DAYS = 90
 ACTIVE_DAYS = 90
 PERIOD_DAYS = 30
 COLUMNS = ["date", "metric", "dimension", "dimension_value", "value"]
+# Sessions reaching each funnel step that day (daily_funnel's columns), stored so that a
+# report sums them over any period.
+FUNNEL_COUNTS = {
+    "funnel_visit": "visits",
+    "funnel_product_view": "viewed",
+    "funnel_add_to_cart": "carted",
+    "funnel_order": "ordered",
+    "funnel_pay": "paid",
+}
 
 
 def daily_kpis(
@@ -139,6 +160,8 @@ def _order_sums(orders, first, days, key: str | None) -> pd.DataFrame:
         }
     )
     wide["aov"] = wide["net_revenue"] / wide["orders"]
+    wide["contribution"] = grouped["contribution"].sum()
+    wide["cogs"] = grouped["cogs"].sum()
     net = grouped["net_amount"].sum()
     wide["contribution_margin"] = (grouped["contribution"].sum() / net).where(net != 0)
     new = _in_days(first, days)
@@ -160,6 +183,9 @@ def _line_sums(lines, days, key: str | None) -> pd.DataFrame:
             "units": units,
             "return_rate": (grouped["returned_quantity"].sum() / units).where(units != 0),
             "gross_margin": ((revenue - grouped["cost"].sum()) / revenue).where(revenue != 0),
+            "returned_units": grouped["returned_quantity"].sum(),
+            "line_revenue": revenue,
+            "line_cogs": grouped["cost"].sum(),
         }
     )
     if key:
@@ -177,10 +203,14 @@ def _activity(events: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
     funnel = daily_funnel(events, start=start, end=end).set_index("day")
     wide["conversion"] = funnel["conversion"].to_numpy()
     wide["cart_abandonment"] = funnel["cart_abandonment"].to_numpy()
+    for metric, column in FUNNEL_COUNTS.items():
+        wide[metric] = funnel[column].to_numpy()
     by_channel = daily_funnel(events, start=start, end=end, by_channel=True)
     by_channel = by_channel[by_channel["channel_id"].notna()]
     by_channel["day"] = pd.to_datetime(by_channel["day"])
-    channel = by_channel.set_index(["day", "channel_id"])[["conversion", "cart_abandonment"]]
+    channel = by_channel.set_index(["day", "channel_id"])[
+        ["conversion", "cart_abandonment", *FUNNEL_COUNTS.values()]
+    ].rename(columns={column: metric for metric, column in FUNNEL_COUNTS.items()})
     return pd.concat([_long(wide, "all", None), _long(channel, "channel", "channel_id")])
 
 

@@ -53,12 +53,21 @@ def product_matrix(
     stored in ``frame.attrs["volume_split"]`` and ``frame.attrs["margin_split"]``.
     """
     rows = _in_period(lines, "paid_at", start, end)
-    matrix = (
+    totals = (
         rows.assign(cost=rows["unit_cost"] * rows["quantity"])
         .groupby("product_id", sort=True)
         .agg(units=("quantity", "sum"), revenue=("net_amount", "sum"), cost=("cost", "sum"))
         .reset_index()
     )
+    return matrix_from_totals(totals, volume_split=volume_split, margin_split=margin_split)
+
+
+def matrix_from_totals(
+    totals: pd.DataFrame, *, volume_split: float | None = None, margin_split: float | None = None
+) -> pd.DataFrame:
+    """:func:`product_matrix` from per-product sums of a period (product_id, units,
+    revenue, cost), e.g. the stored ``ProductSales`` facts summed by the report selector."""
+    matrix = totals.sort_values("product_id", ignore_index=True)
     matrix["gross_profit"] = matrix["revenue"] - matrix["cost"]
     revenue = matrix["revenue"].where(matrix["revenue"] != 0)
     matrix["margin"] = matrix["gross_profit"] / revenue
@@ -107,6 +116,27 @@ def quality_flags(
     rated = rated.groupby("product_id").agg(
         reviews=("rating", "size"), positive_reviews=("positive", "sum")
     )
+    return flags_from_totals(
+        sold.reset_index(),
+        rated.reset_index(),
+        max_return_rate=max_return_rate,
+        min_positive_rate=min_positive_rate,
+        min_units=min_units,
+    )
+
+
+def flags_from_totals(
+    sold: pd.DataFrame,
+    rated: pd.DataFrame,
+    *,
+    max_return_rate: float = 0.2,
+    min_positive_rate: float = 0.7,
+    min_units: int = 30,
+) -> pd.DataFrame:
+    """:func:`quality_flags` from per-product sums of a period: ``sold`` (product_id,
+    units_sold, returned_units) and ``rated`` (product_id, reviews, positive_reviews)."""
+    sold = sold.set_index("product_id").sort_index()
+    rated = rated.set_index("product_id")
     flags = sold.join(rated, how="left").fillna({"reviews": 0, "positive_reviews": 0})
     flags[["reviews", "positive_reviews"]] = flags[["reviews", "positive_reviews"]].astype("int64")
     units = flags["units_sold"].astype("float64")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import pandas as pd
 from django.conf import settings
-from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from analytics import loaders
@@ -15,9 +14,10 @@ from analytics.metrics.activity import MAU_DAYS
 from analytics.metrics.inventory import inventory_health, inventory_summary
 from analytics.metrics.kpis import daily_kpis
 from analytics.models import DailyKPI
+from analytics.services.facts import FactsResult, facts_compute
+from analytics.writers import replace_range
 from catalog.models import Channel
 
-BATCH_SIZE = 5000
 INVENTORY_PERIOD_DAYS = 30
 # Stock history is not kept, so inventory KPIs are a snapshot taken by each day's run for
 # that day; recomputing earlier days never deletes them.
@@ -35,6 +35,7 @@ class KpisResult:
     start: date | None
     end: date
     rows: int
+    facts: FactsResult | None = None
 
 
 def kpis_compute(*, as_of: date, since: date | None = None) -> KpisResult:
@@ -55,9 +56,18 @@ def kpis_compute(*, as_of: date, since: date | None = None) -> KpisResult:
     frame.loc[channel_rows, "dimension_value"] = frame.loc[channel_rows, "dimension_value"].map(
         codes
     )
-    rows = _replace_days(frame, start, as_of)
+    rows = replace_range(
+        DailyKPI,
+        frame,
+        field="date",
+        start=start,
+        end=as_of,
+        unique_fields=["date", "metric", "dimension", "dimension_value"],
+        keep=Q(metric__in=INVENTORY_METRICS),
+    )
     rows += _inventory_snapshot(as_of)
-    return KpisResult(start=start, end=as_of, rows=rows)
+    written = facts_compute(as_of=as_of, start=start, orders=orders, lines=lines, events=events)
+    return KpisResult(start=start, end=as_of, rows=rows, facts=written)
 
 
 def _inventory_snapshot(as_of: date) -> int:
@@ -91,24 +101,3 @@ def _inventory_snapshot(as_of: date) -> int:
         )
         written += 1
     return written
-
-
-@transaction.atomic
-def _replace_days(frame: pd.DataFrame, start: date, end: date) -> int:
-    DailyKPI.objects.filter(date__gte=start, date__lte=end).exclude(
-        metric__in=INVENTORY_METRICS
-    ).delete()
-    now = timezone.now()
-    rows = [
-        DailyKPI(
-            date=day,
-            metric=metric,
-            dimension=dimension,
-            dimension_value=dimension_value,
-            value=round(float(value), 6),
-            computed_at=now,
-        )
-        for day, metric, dimension, dimension_value, value in frame.itertuples(index=False)
-    ]
-    DailyKPI.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-    return len(rows)

@@ -42,7 +42,7 @@ def _kpis(as_of: date, window_days: int | None, since: date | None) -> str:
     result = kpis_compute(as_of=as_of, since=since)
     if result.start is None:
         return "no paid orders yet: nothing to materialise"
-    return f"{result.rows} daily values from {result.start} to {result.end}"
+    return f"{result.rows} daily values from {result.start} to {result.end}; {result.facts}"
 
 
 def _affinity(as_of: date, window_days: int | None, since: date | None) -> str:

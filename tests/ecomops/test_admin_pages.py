@@ -8,7 +8,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from analytics.models import ForecastAccuracy, ProductForecast, Recommendation, SegmentMember
+from analytics.models import (
+    ActivityCell,
+    Cohort,
+    CohortCell,
+    ForecastAccuracy,
+    ProductForecast,
+    ProductReviews,
+    ProductSales,
+    Recommendation,
+    SegmentMember,
+)
 from catalog.models import ImportJob
 from tests import factories as f
 
@@ -36,7 +46,41 @@ def _accuracy():
     )
 
 
+def _product_sales():
+    return ProductSales.objects.create(
+        date=date(2026, 7, 6), product=f.ProductFactory(), units=3, orders=2, revenue=30,
+        cost=12, returned_units=1,
+    )  # fmt: skip
+
+
+def _product_reviews():
+    return ProductReviews.objects.create(
+        date=date(2026, 7, 6), product=f.ProductFactory(), reviews=3, positive_reviews=2
+    )
+
+
+def _activity():
+    return ActivityCell.objects.create(date=date(2026, 7, 6), hour=20, events=9, orders=2)
+
+
+def _cohort():
+    return Cohort.objects.create(
+        month=date(2026, 7, 1), customers=5, matured_30d=4, repurchased_30d=1, intervals={"3": 1}
+    )
+
+
+def _cohort_cell():
+    return CohortCell.objects.create(
+        month=date(2026, 7, 1), months_since=0, customers=5, orders=6, revenue=300
+    )
+
+
 BUILDERS = {
+    "analytics.productsales": _product_sales,
+    "analytics.productreviews": _product_reviews,
+    "analytics.activitycell": _activity,
+    "analytics.cohort": _cohort,
+    "analytics.cohortcell": _cohort_cell,
     "customers.membershiptier": f.TierFactory,
     "customers.tag": f.TagFactory,
     "customers.customer": f.CustomerFactory,

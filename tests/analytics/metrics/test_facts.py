@@ -1,0 +1,129 @@
+"""Report facts on frames small enough to check on paper."""
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from analytics.metrics.facts import activity_cells, cohort_facts, product_reviews, product_sales
+
+T = pd.Timestamp
+NaN = np.nan
+
+
+def lines() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "order_id": [1, 1, 2, 3],
+            "paid_at": [T("2026-03-01 10:00"), T("2026-03-01 10:00"), T("2026-03-01 23:30"),
+                        T("2026-03-02 00:10")],
+            "product_id": [1, 2, 1, 1],
+            "category_id": [10, 20, 10, 10],
+            "channel_id": [1.0, 1.0, 1.0, NaN],
+            "quantity": [2, 1, 1, 3],
+            "net_amount": [20.0, 15.0, 10.0, 27.0],
+            "unit_cost": [4.0, 9.0, 4.0, 4.0],
+            "returned_quantity": [1, 0, 0, 0],
+        }
+    )  # fmt: skip
+
+
+def test_product_sales_per_day_product_and_channel():
+    sales = product_sales(lines())
+    rows = [
+        tuple(r) for r in sales.astype(object).where(sales.notna(), None).itertuples(index=False)
+    ]
+    assert rows == [
+        (date(2026, 3, 1), 1, 1.0, 3, 2, 30.0, 12.0, 1),
+        (date(2026, 3, 1), 2, 1.0, 1, 1, 15.0, 9.0, 0),
+        (date(2026, 3, 2), 1, None, 3, 1, 27.0, 12.0, 0),
+    ]
+
+
+def test_product_reviews_count_positive_at_the_setting():
+    reviews = pd.DataFrame(
+        {
+            "product_id": [1, 1, 1, 2],
+            "rating": [5, 4, 3, 1],
+            "created_at": [T("2026-03-01 09:00"), T("2026-03-01 22:00"), T("2026-03-01 23:59"),
+                           T("2026-03-02 08:00")],
+        }
+    )  # fmt: skip
+    assert product_reviews(reviews).values.tolist() == [
+        [date(2026, 3, 1), 1, 3, 2],
+        [date(2026, 3, 2), 2, 1, 0],
+    ]
+    assert product_reviews(reviews, positive_rating=5)["positive_reviews"].tolist() == [1, 0]
+
+
+def test_activity_cells_hold_totals_and_categories():
+    events = pd.DataFrame(
+        {
+            "occurred_at": [T("2026-03-01 10:05"), T("2026-03-01 10:20"), T("2026-03-01 23:40")],
+            "product_id": [1, NaN, 2],
+        }
+    )
+    cells = activity_cells(events, lines(), pd.Series({1: 10, 2: 20}))
+    got = [
+        (d, h, None if c != c else int(c), e, o) for d, h, c, e, o in cells.itertuples(index=False)
+    ]
+    assert got == [
+        (date(2026, 3, 1), 10, None, 2, 1),  # both events; order 1 once
+        (date(2026, 3, 1), 10, 10, 1, 1),
+        (date(2026, 3, 1), 10, 20, 0, 1),  # order 1 also has a line of category 20
+        (date(2026, 3, 1), 23, None, 1, 1),
+        (date(2026, 3, 1), 23, 10, 0, 1),
+        (date(2026, 3, 1), 23, 20, 1, 0),
+        (date(2026, 3, 2), 0, None, 0, 1),
+        (date(2026, 3, 2), 0, 10, 0, 1),
+    ]
+
+
+def test_cohort_facts_by_first_month_and_channel():
+    orders = pd.DataFrame(
+        {
+            "order_id": [1, 2, 3, 4, 5, 6, 7, 8, 9],
+            "customer_id": [1, 1, 1, 2, 3, 3, 4, 4, NaN],
+            "channel_id": [1, 2, 1, 1, NaN, 1, 1, 1, 1],
+            "paid_at": [T("2026-01-05 12:00"), T("2026-01-20 12:00"), T("2026-03-02 09:00"),
+                        T("2026-01-31 23:00"), T("2026-02-10 10:00"), T("2026-02-10 18:00"),
+                        T("2026-04-01 08:00"), T("2026-04-05 08:00"), T("2026-01-10 08:00")],
+            "net_amount": [100.0, 50.0, 30.0, 80.0, 40.0, 10.0, 60.0, 20.0, 999.0],
+        }
+    )  # fmt: skip
+    cohorts, cells = cohort_facts(orders, as_of=date(2026, 4, 15))
+    got = [
+        (m, None if c != c else int(c), n, matured, repeated, intervals)
+        for m, c, n, matured, repeated, intervals in cohorts.itertuples(index=False)
+    ]
+    assert got == [
+        # customer 1: 15 days to the second order (repurchased), then 41 days
+        (date(2026, 1, 1), 1, 2, 2, 1, {"15": 1, "41": 1}),
+        # customer 3: first order without a channel, a second one the same day
+        (date(2026, 2, 1), None, 1, 1, 1, {"0": 1}),
+        # customer 4: first order 14 days before as_of, not matured yet
+        (date(2026, 4, 1), 1, 1, 0, 0, {"4": 1}),
+    ]
+    got = [
+        (m, None if c != c else int(c), k, n, o, r)
+        for m, c, k, n, o, r in cells.itertuples(index=False)
+    ]
+    assert got == [
+        (date(2026, 1, 1), 1, 0, 2, 3, 230.0),
+        (date(2026, 1, 1), 1, 2, 1, 1, 30.0),
+        (date(2026, 2, 1), None, 0, 1, 2, 50.0),
+        (date(2026, 4, 1), 1, 0, 1, 2, 80.0),
+    ]
+
+
+def test_empty_inputs_give_empty_tables():
+    empty = lines().iloc[:0]
+    assert product_sales(empty).empty
+    assert activity_cells(
+        pd.DataFrame(columns=["occurred_at", "product_id"]), empty, pd.Series()
+    ).empty
+    cohorts, cells = cohort_facts(
+        pd.DataFrame(columns=["order_id", "customer_id", "channel_id", "paid_at", "net_amount"]),
+        as_of=date(2026, 4, 15),
+    )
+    assert cohorts.empty and cells.empty

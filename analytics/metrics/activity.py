@@ -72,6 +72,17 @@ def weekday_hour_matrix(
     return matrix.fillna(0).astype("int64")
 
 
+def weekday_hour_from_cells(cells: pd.DataFrame, *, value: str) -> pd.DataFrame:
+    """The 7 × 24 matrix of :func:`weekday_hour_matrix` from hourly counts (date, hour,
+    ``value``) summed over a period, e.g. the stored ``ActivityCell`` facts."""
+    weekday = pd.to_datetime(cells["date"]).dt.day_of_week
+    counts = cells.assign(weekday=weekday).groupby(["weekday", "hour"])[value].sum()
+    matrix = counts.unstack("hour") if len(counts) else pd.DataFrame()
+    matrix = matrix.reindex(index=pd.RangeIndex(WEEKDAYS, name="weekday"), columns=range(HOURS))
+    matrix.columns.name = "hour"
+    return matrix.fillna(0).astype("int64")
+
+
 def daily_active_users(events: pd.DataFrame, *, start: date, end: date) -> pd.DataFrame:
     """DAU and MAU for every day in ``[start, end]``.
 

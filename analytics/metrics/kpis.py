@@ -282,3 +282,48 @@ def _interval_counts(first: np.ndarray, last: np.ndarray, days: pd.DatetimeIndex
     np.add.at(delta, start, 1)
     np.add.at(delta, stop, -1)
     return np.cumsum(delta)[:n]
+
+
+# Period summaries: how each stored daily metric combines over a period.
+SUMMED = (
+    "gmv", "net_revenue", "orders", "new_customers", "units", "contribution", "cogs",
+    "line_revenue", "line_cogs", "returned_units", *FUNNEL_COUNTS,
+)  # fmt: skip
+AT_PERIOD_END = ("mau", "repurchase_rate", "repurchase_rate_30d", "churn_rate", "win_back_rate")
+
+
+def period_summary(daily: pd.DataFrame, *, start: date, end: date) -> dict[str, float]:
+    """One value per KPI over ``[start, end]`` from stored daily rows (date, metric, value).
+
+    Sums for counts and money; ratios as Σ numerator / Σ denominator (aov, conversion =
+    Σ paying sessions / Σ visiting sessions, cart_abandonment, return_rate, gross_margin,
+    contribution_margin); dau as the mean over every day of the period (a day without a
+    row counts 0); mau and the trailing-window rates (repurchase, churn, win-back) as of
+    the period's last day; stickiness = mean dau / that mau. A ratio without denominator
+    is NaN; so is a value with no row at all.
+    """
+    rows = daily[(daily["date"] >= start) & (daily["date"] <= end)]
+    values = rows.groupby("metric")["value"]
+    sums = values.sum()
+    out: dict[str, float] = {m: float(sums[m]) if m in sums else float("nan") for m in SUMMED}
+    last = rows.sort_values("date").groupby("metric")["value"].last()
+    last_day = rows.groupby("metric")["date"].max()
+    for metric in AT_PERIOD_END:
+        present = metric in last and last_day[metric] == end
+        out[metric] = float(last[metric]) if present else float("nan")
+    days = (end - start).days + 1
+    out["dau"] = float(sums["dau"]) / days if "dau" in sums else float("nan")
+    out["stickiness"] = _div(out["dau"], out["mau"])
+    out["aov"] = _div(out["net_revenue"], out["orders"])
+    out["conversion"] = _div(out["funnel_pay"], out["funnel_visit"])
+    out["cart_abandonment"] = 1 - _div(out["funnel_order"], out["funnel_add_to_cart"])
+    out["return_rate"] = _div(out["returned_units"], out["units"])
+    out["gross_margin"] = _div(out["line_revenue"] - out["line_cogs"], out["line_revenue"])
+    out["contribution_margin"] = _div(out["contribution"], out["net_revenue"])
+    return out
+
+
+def _div(numerator: float, denominator: float) -> float:
+    if denominator != denominator or numerator != numerator or denominator == 0:
+        return float("nan")
+    return numerator / denominator

@@ -1,0 +1,418 @@
+"""Report selectors: each sums stored facts or daily KPIs in SQL over the filter and hands
+the sums to a pure function of ``analytics.metrics``.
+
+Every report reads tables the kpis step materialised (``DailyKPI``, ``ProductSales``,
+``ProductReviews``, ``ActivityCell``, ``Cohort``, ``CohortCell``) or the scores
+(``CustomerScore``); none reads orders, lines or events, so a report costs the same at 1M
+orders as at 1k. The one exception is the KPI summary's ``paying_customers`` (distinct
+customers cannot be summed over days): one ``COUNT(DISTINCT customer_id)`` over the
+period's paid orders through the ``paid_at`` index.
+
+Filters (:class:`ReportFilter`): a date range (inclusive), a channel and a category (the
+category and everything under it). A report that cannot break down by one of them says
+so in its docstring and ignores it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
+
+from analytics.loaders import day_end, day_start
+from analytics.metrics import activity, cohorts, funnel, products
+from analytics.metrics.kpis import SUMMED, period_summary
+from analytics.models import (
+    ActivityCell,
+    Cohort,
+    CohortCell,
+    CustomerScore,
+    DailyKPI,
+    KpiTarget,
+    ProductReviews,
+    ProductSales,
+)
+from catalog.models import Category, Channel, Order, Product
+
+
+class ReportFilterError(ValueError):
+    code = "invalid_filter"
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    start: date
+    end: date
+    channel: Channel | None = None
+    category: Category | None = None
+
+    def __post_init__(self):
+        if self.start > self.end:
+            raise ReportFilterError(f"start {self.start} is after end {self.end}")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> ReportFilter:
+        """The period of the same length just before this one."""
+        end = self.start - timedelta(days=1)
+        return ReportFilter(end - timedelta(days=self.days - 1), end, self.channel, self.category)
+
+    def category_ids(self) -> list[int] | None:
+        return None if self.category is None else category_subtree(self.category.pk)
+
+
+def category_subtree(category_id: int) -> list[int]:
+    """The category and all its descendants (the tree is small: one query)."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent in Category.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent, []).append(pk)
+    found, todo = [], [category_id]
+    while todo:
+        node = todo.pop()
+        found.append(node)
+        todo.extend(children.get(node, ()))
+    return sorted(found)
+
+
+# --- KPIs -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiSummary:
+    """KPI values over the filter's period, the previous period of the same length, and
+    the relative change (NaN where the previous value is 0 or missing)."""
+
+    current: dict[str, float]
+    previous: dict[str, float]
+
+    @property
+    def change(self) -> dict[str, float]:
+        return {
+            metric: (value - self.previous[metric]) / abs(self.previous[metric])
+            if self.previous.get(metric) not in (0, None)
+            and self.previous[metric] == self.previous[metric]
+            else float("nan")
+            for metric, value in self.current.items()
+        }
+
+
+def kpi_summary(f: ReportFilter) -> KpiSummary:
+    """KPIs of DESIGN §3 over the period (``metrics.kpis.period_summary``), for all sales,
+    one channel (order and funnel KPIs) or one category (line KPIs: units, line revenue,
+    return rate, gross margin). With a category, only its direct stored values are used:
+    pick a leaf category or none for exact totals."""
+    return KpiSummary(current=_period_values(f), previous=_period_values(f.previous()))
+
+
+def _period_values(f: ReportFilter) -> dict[str, float]:
+    rows = DailyKPI.objects.filter(date__gte=f.start, date__lte=f.end)
+    if f.channel is not None:
+        rows = rows.filter(dimension=DailyKPI.Dimension.CHANNEL, dimension_value=f.channel.code)
+    elif f.category is not None:
+        rows = rows.filter(
+            dimension=DailyKPI.Dimension.CATEGORY,
+            dimension_value__in=[str(pk) for pk in f.category_ids()],
+        )
+    else:
+        rows = rows.filter(dimension=DailyKPI.Dimension.ALL)
+    summed = rows.values("date", "metric").annotate(value=Sum("value")).order_by()
+    daily = pd.DataFrame.from_records(list(summed), columns=["date", "metric", "value"])
+    daily["value"] = daily["value"].astype("float64")
+    values = period_summary(daily, start=f.start, end=f.end)
+    values["paying_customers"] = float(_paying_customers(f)) if f.category is None else float("nan")
+    return values
+
+
+def _paying_customers(f: ReportFilter) -> int:
+    orders = Order.objects.paid().filter(
+        paid_at__gte=day_start(f.start), paid_at__lt=day_end(f.end), customer__isnull=False
+    )
+    if f.channel is not None:
+        orders = orders.filter(channel=f.channel)
+    return orders.aggregate(n=Count("customer_id", distinct=True))["n"]
+
+
+@dataclass(frozen=True)
+class TargetProgress:
+    target: KpiTarget
+    actual: float
+    progress: float  # actual / target
+    expected: float  # share of the target period elapsed at as_of (for summed metrics)
+
+
+def kpi_target_progress(*, as_of: date) -> list[TargetProgress]:
+    """Every target whose period contains ``as_of``: the actual value of its metric from
+    the period's start to ``as_of`` and its progress; for summed metrics (GMV, orders...)
+    ``expected`` is the share of the period elapsed, the pace to compare progress with."""
+    targets = KpiTarget.objects.filter(period_start__lte=as_of, period_end__gte=as_of).order_by(
+        "metric", "period_start"
+    )
+    results = []
+    for target in targets.select_related("owner_user", "owner_team"):
+        values = _period_values(ReportFilter(target.period_start, as_of))
+        actual = values.get(target.metric, float("nan"))
+        goal = float(target.target)
+        total_days = (target.period_end - target.period_start).days + 1
+        elapsed = ((as_of - target.period_start).days + 1) / total_days
+        results.append(
+            TargetProgress(
+                target=target,
+                actual=actual,
+                progress=actual / goal if goal else float("nan"),
+                expected=elapsed if target.metric in SUMMED else 1.0,
+            )
+        )
+    return results
+
+
+# --- Funnel and activity ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelReport:
+    steps: pd.DataFrame  # [channel,] step, count, step_conversion, overall_conversion
+    cart_abandonment: float
+    payment_dropoff: float
+
+
+def funnel_report(f: ReportFilter, *, by_channel: bool = False) -> FunnelReport:
+    """visit → view → cart → order → pay per session, from the stored one-day funnels
+    summed over the period (a session spans one day), overall or for the filter's channel;
+    ``by_channel`` adds one block per channel code. Category is ignored (sessions have no
+    category)."""
+    metrics = [f"funnel_{step}" for step in funnel.FUNNEL_STEPS]
+    rows = DailyKPI.objects.filter(date__gte=f.start, date__lte=f.end, metric__in=metrics)
+    if by_channel or f.channel is not None:
+        rows = rows.filter(dimension=DailyKPI.Dimension.CHANNEL)
+        if f.channel is not None:
+            rows = rows.filter(dimension_value=f.channel.code)
+    else:
+        rows = rows.filter(dimension=DailyKPI.Dimension.ALL)
+    sums = rows.values("dimension_value", "metric").annotate(value=Sum("value")).order_by()
+    frame = pd.DataFrame.from_records(list(sums), columns=["dimension_value", "metric", "value"])
+    frame["value"] = frame["value"].astype("float64").round().astype("int64")
+    counts = frame.pivot_table(
+        index="dimension_value", columns="metric", values="value", aggfunc="sum", fill_value=0
+    ).reindex(columns=metrics, fill_value=0)
+    counts.columns = list(funnel.FUNNEL_STEPS)
+    counts.index.name = "channel"
+    totals = counts.sum().to_frame().T
+    if counts.empty:
+        totals = pd.DataFrame([[0] * len(funnel.FUNNEL_STEPS)], columns=list(funnel.FUNNEL_STEPS))
+    keys = ["channel"] if by_channel else []
+    steps = funnel.steps_from_counts(counts if by_channel else totals, keys)
+    total = totals.iloc[0]
+    carted, ordered, paid = total["add_to_cart"], total["order"], total["pay"]
+    return FunnelReport(
+        steps=steps,
+        cart_abandonment=1 - ordered / carted if carted else float("nan"),
+        payment_dropoff=1 - paid / ordered if ordered else float("nan"),
+    )
+
+
+def activity_report(f: ReportFilter, *, measure: str = "events") -> pd.DataFrame:
+    """Weekday × hour counts of ``measure`` ("events" or "orders") over the period, for all
+    categories or the filter's category (and its subtree). Channel is ignored."""
+    if measure not in ("events", "orders"):
+        raise ReportFilterError(f"measure must be events or orders, not {measure!r}")
+    cells = ActivityCell.objects.filter(date__gte=f.start, date__lte=f.end)
+    ids = f.category_ids()
+    cells = cells.filter(category__isnull=True) if ids is None else cells.filter(category__in=ids)
+    # Per category an order counts in each category it has a line in; over a subtree an
+    # order with lines in two of its categories is counted twice (documented limit).
+    sums = cells.values("date", "hour").annotate(value=Sum(measure)).order_by()
+    frame = pd.DataFrame.from_records(list(sums), columns=["date", "hour", "value"])
+    return activity.weekday_hour_from_cells(frame, value="value")
+
+
+# --- Cohorts and repurchase ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortReport:
+    retention: pd.DataFrame  # cohorts.cohort_retention's long table
+    repurchase_30d: pd.DataFrame  # cohort (Period[M]), matured, repurchased, rate
+    interval_median_days: float
+    interval_pairs: int
+    interval_histogram: pd.Series = field(repr=False)  # pairs per day of interval
+
+
+def cohort_report(f: ReportFilter) -> CohortReport:
+    """Cohorts whose first paid order falls in the filter's months (start's month to end's
+    month), for all first-order channels or the filter's; retention up to the month of
+    ``end``. Category is ignored (a cohort is of customers)."""
+    first_month = f.start.replace(day=1)
+    last_month = f.end.replace(day=1)
+    channel = Q() if f.channel is None else Q(channel=f.channel)
+    cell_rows = (
+        CohortCell.objects.filter(channel, month__gte=first_month, month__lte=last_month)
+        .values("month", "months_since")
+        .annotate(active_customers=Sum("customers"), revenue=Sum("revenue"))
+        .order_by()
+    )
+    cells = pd.DataFrame.from_records(
+        list(cell_rows), columns=["month", "months_since", "active_customers", "revenue"]
+    )
+    cells["cohort"] = [pd.Period(m, freq="M").ordinal for m in cells["month"]]
+    end_ordinal = pd.Period(f.end, freq="M").ordinal
+    cells = cells[cells["cohort"] + cells["months_since"] <= end_ordinal]
+    cells["revenue"] = cells["revenue"].astype("float64")
+    retention = cohorts.retention_from_cells(cells, as_of=f.end)
+
+    groups = Cohort.objects.filter(channel, month__gte=first_month, month__lte=last_month)
+    repurchase = (
+        groups.values("month")
+        .annotate(matured=Sum("matured_30d"), repurchased=Sum("repurchased_30d"))
+        .order_by("month")
+    )
+    table = pd.DataFrame.from_records(list(repurchase), columns=["month", "matured", "repurchased"])
+    table["cohort"] = [pd.Period(m, freq="M") for m in table["month"]]
+    matured = table["matured"].astype("float64")
+    table["rate"] = table["repurchased"] / matured.where(matured > 0)
+    histogram: dict[int, int] = {}
+    for intervals in groups.values_list("intervals", flat=True):
+        for days, count in intervals.items():
+            histogram[int(days)] = histogram.get(int(days), 0) + count
+    series = pd.Series(histogram, dtype="int64").sort_index()
+    return CohortReport(
+        retention=retention,
+        repurchase_30d=table[["cohort", "matured", "repurchased", "rate"]],
+        interval_median_days=_histogram_median(series),
+        interval_pairs=int(series.sum()),
+        interval_histogram=series,
+    )
+
+
+def _histogram_median(histogram: pd.Series) -> float:
+    """The median of the values a {value: count} histogram describes (np.median's rule:
+    the mean of the two middle values when the count is even)."""
+    n = int(histogram.sum())
+    if n == 0:
+        return float("nan")
+    cumulative = histogram.cumsum().to_numpy()
+    values = histogram.index.to_numpy()
+    lower = values[np.searchsorted(cumulative, (n - 1) // 2 + 1)]
+    upper = values[np.searchsorted(cumulative, n // 2 + 1)]
+    return (float(lower) + float(upper)) / 2
+
+
+# --- Products -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProductReport:
+    matrix: pd.DataFrame  # products.product_matrix's columns + name, code
+    flags: pd.DataFrame  # products.quality_flags's columns + name, code
+    volume_split: float
+    margin_split: float
+
+
+def product_report(f: ReportFilter) -> ProductReport:
+    """The product matrix and quality flags over the period, from the stored daily product
+    sales (the filter's channel and category apply) and reviews (category applies)."""
+    sales = ProductSales.objects.filter(date__gte=f.start, date__lte=f.end)
+    reviews = ProductReviews.objects.filter(date__gte=f.start, date__lte=f.end)
+    if f.channel is not None:
+        sales = sales.filter(channel=f.channel)
+    ids = f.category_ids()
+    if ids is not None:
+        sales = sales.filter(product__category__in=ids)
+        reviews = reviews.filter(product__category__in=ids)
+    totals = pd.DataFrame.from_records(
+        list(
+            sales.values("product_id")
+            .annotate(
+                units=Sum("units"),
+                revenue=Sum("revenue"),
+                cost=Sum("cost"),
+                returned_units=Sum("returned_units"),
+            )
+            .order_by()
+        ),
+        columns=["product_id", "units", "revenue", "cost", "returned_units"],
+    ).astype({"revenue": "float64", "cost": "float64"})
+    rated = pd.DataFrame.from_records(
+        list(
+            reviews.values("product_id")
+            .annotate(reviews=Sum("reviews"), positive_reviews=Sum("positive_reviews"))
+            .order_by()
+        ),
+        columns=["product_id", "reviews", "positive_reviews"],
+    )
+    a = settings.ANALYTICS
+    matrix = products.matrix_from_totals(totals[["product_id", "units", "revenue", "cost"]])
+    flags = products.flags_from_totals(
+        totals.rename(columns={"units": "units_sold"})[
+            ["product_id", "units_sold", "returned_units"]
+        ],
+        rated,
+        max_return_rate=a["QUALITY_RETURN_RATE"],
+        min_positive_rate=a["QUALITY_POSITIVE_RATE"],
+        min_units=a["QUALITY_MIN_UNITS"],
+    )
+    names = pd.DataFrame.from_records(
+        list(
+            Product.objects.filter(pk__in=totals["product_id"].tolist()).values(
+                "id", "code", "name"
+            )
+        ),
+        columns=["id", "code", "name"],
+    ).rename(columns={"id": "product_id"})
+    return ProductReport(
+        matrix=matrix.merge(names, on="product_id", how="left"),
+        flags=flags.merge(names, on="product_id", how="left"),
+        volume_split=matrix.attrs.get("volume_split", float("nan")),
+        margin_split=matrix.attrs.get("margin_split", float("nan")),
+    )
+
+
+# --- Predicted value ------------------------------------------------------------------------
+
+CLV_EDGES = (0, 50, 100, 200, 500, 1000, 2000, 5000)
+
+
+@dataclass(frozen=True)
+class ClvBucket:
+    low: Decimal
+    high: Decimal | None  # None: open-ended
+    customers: int
+    predicted_value: Decimal
+
+
+def clv_distribution(*, edges=CLV_EDGES) -> list[ClvBucket]:
+    """Customers with a prediction by predicted 90-day value, in buckets [low, high): one
+    grouped query over the stored scores. Customers without a prediction are left out."""
+    edges = [Decimal(e) for e in edges]
+    bucket = Case(
+        *[When(predicted_value_90d__lt=high, then=Value(i)) for i, high in enumerate(edges[1:])],
+        default=Value(len(edges) - 1),
+    )
+    rows = (
+        CustomerScore.objects.filter(predicted_value_90d__isnull=False)
+        .annotate(bucket=bucket)
+        .values("bucket")
+        .annotate(
+            customers=Count("pk"), value=Sum(F("predicted_value_90d"), output_field=DecimalField())
+        )
+        .order_by("bucket")
+    )
+    found = {row["bucket"]: row for row in rows}
+    buckets = []
+    for i, low in enumerate(edges):
+        row = found.get(i, {"customers": 0, "value": Decimal(0)})
+        buckets.append(
+            ClvBucket(
+                low=low,
+                high=edges[i + 1] if i + 1 < len(edges) else None,
+                customers=row["customers"],
+                predicted_value=row["value"] or Decimal(0),
+            )
+        )
+    return buckets

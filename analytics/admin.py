@@ -13,6 +13,7 @@ from analytics.models import (
     DailyKPI,
     Event,
     ForecastAccuracy,
+    InventorySnapshot,
     KpiTarget,
     ProductAffinity,
     ProductForecast,
@@ -261,3 +262,14 @@ class CohortCellAdmin(ComputedAdmin):
     list_display = ["month", "channel", "months_since", "customers", "orders", "revenue"]
     list_filter = ["channel", "months_since"]
     list_select_related = ["channel"]
+
+
+@admin.register(InventorySnapshot)
+class InventorySnapshotAdmin(ComputedAdmin):
+    list_display = [
+        "date", "sku", "stock", "daily_units", "days_of_cover", "low_stock", "slow_mover", "last_sale",
+    ]  # fmt: skip
+    list_filter = ["low_stock", "slow_mover"]
+    list_select_related = ["sku"]
+    search_fields = ["=sku__code"]
+    date_hierarchy = "date"

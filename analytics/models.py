@@ -375,6 +375,33 @@ class CohortCell(models.Model):
         return f"cohort {self.month:%Y-%m} +{self.months_since}: {self.customers}"
 
 
+class InventorySnapshot(models.Model):
+    """Inventory health of one SKU as taken by the run of ``date`` (stock history is not
+    kept, so each day's run records what it saw; ``analytics.metrics.inventory``)."""
+
+    date = models.DateField()
+    sku = models.ForeignKey(SKU, on_delete=models.CASCADE, related_name="+")
+    stock = models.IntegerField()
+    units_sold = models.PositiveIntegerField(help_text=_("Units sold in the last 30 days."))
+    daily_units = models.FloatField(help_text=_("Mean daily units of the last 28 days."))
+    days_of_cover = models.FloatField(null=True, blank=True)
+    lead_time_days = models.PositiveSmallIntegerField()
+    low_stock = models.BooleanField()
+    last_sale = models.DateField(null=True, blank=True)
+    slow_mover = models.BooleanField()
+    unit_sell_through = models.FloatField(null=True, blank=True)
+    turnover = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-date", "sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "sku"], name="inventorysnapshot_unique_sku")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id} {self.date}: {self.stock}"
+
+
 class ProductAffinity(models.Model):
     """How often two products are bought together (association rule A → B)."""
 

@@ -92,6 +92,14 @@ def channel_quality(
     costs = spend[in_period].groupby("channel_id", dropna=False)["spend"].sum()
 
     table = pd.concat([visitors, sales, new, costs.rename("spend")], axis=1)
+    return quality_from_totals(table.rename_axis("channel_id").reset_index())
+
+
+def quality_from_totals(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`channel_quality` from per-channel totals of a period: channel_id, visitors,
+    paying_customers, paid_orders, revenue, gross_profit, new_customers, spend (missing
+    values are 0) — e.g. the stored daily KPIs summed by the report selector."""
+    table = table.set_index("channel_id")
     counts = ["visitors", "paying_customers", "paid_orders", "new_customers"]
     table[counts] = table[counts].fillna(0).astype("int64")
     money = ["revenue", "gross_profit", "spend"]

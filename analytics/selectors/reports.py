@@ -22,10 +22,11 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
+from django.db.models import Case, CharField, Count, DecimalField, F, Q, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from analytics.loaders import day_end, day_start
-from analytics.metrics import activity, cohorts, funnel, products
+from analytics.metrics import activity, channels, cohorts, funnel, products
 from analytics.metrics.kpis import SUMMED, period_summary
 from analytics.models import (
     ActivityCell,
@@ -33,11 +34,14 @@ from analytics.models import (
     CohortCell,
     CustomerScore,
     DailyKPI,
+    Event,
+    InventorySnapshot,
     KpiTarget,
+    ProductForecast,
     ProductReviews,
     ProductSales,
 )
-from catalog.models import Category, Channel, Order, Product
+from catalog.models import Category, Channel, ChannelSpend, Order, Product
 
 
 class ReportFilterError(ValueError):
@@ -416,3 +420,169 @@ def clv_distribution(*, edges=CLV_EDGES) -> list[ClvBucket]:
             )
         )
     return buckets
+
+
+# --- Channels -------------------------------------------------------------------------------
+
+
+def channel_report(f: ReportFilter) -> pd.DataFrame:
+    """Channel quality over the period (``metrics.channels.quality_from_totals``), one row
+    per channel code: orders, revenue, gross profit and new customers summed from the
+    stored per-channel daily KPIs, spend from ChannelSpend; visitors and paying customers
+    are distinct counts (they cannot be summed over days), taken by two grouped SQL counts
+    over the period's visit events and paid orders through their time indexes. Category is
+    ignored."""
+    kpis = (
+        DailyKPI.objects.filter(
+            date__gte=f.start,
+            date__lte=f.end,
+            dimension=DailyKPI.Dimension.CHANNEL,
+            metric__in=["orders", "net_revenue", "cogs", "new_customers"],
+        )
+        .values("dimension_value", "metric")
+        .annotate(value=Sum("value"))
+        .order_by()
+    )
+    codes = dict(Channel.objects.values_list("code", "pk"))
+    table: dict[int, dict[str, float]] = {pk: {} for pk in codes.values()}
+    for row in kpis:
+        if row["dimension_value"] in codes:
+            table[codes[row["dimension_value"]]][row["metric"]] = float(row["value"])
+    visits = (
+        Event.objects.filter(
+            type=Event.Type.VISIT,
+            occurred_at__gte=day_start(f.start),
+            occurred_at__lt=day_end(f.end),
+            channel__isnull=False,
+        )
+        .annotate(
+            visitor=Coalesce(Cast("customer_id", CharField()), Concat(Value("s:"), "session_id"))
+        )
+        .values("channel_id")
+        .annotate(n=Count("visitor", distinct=True))
+        .order_by()
+    )
+    for row in visits:
+        table[row["channel_id"]]["visitors"] = row["n"]
+    paying = (
+        Order.objects.paid()
+        .filter(paid_at__gte=day_start(f.start), paid_at__lt=day_end(f.end), channel__isnull=False)
+        .values("channel_id")
+        .annotate(n=Count("customer_id", distinct=True))
+        .order_by()
+    )
+    for row in paying:
+        table[row["channel_id"]]["paying_customers"] = row["n"]
+    spend = (
+        ChannelSpend.objects.filter(date__gte=f.start, date__lte=f.end)
+        .values("channel_id")
+        .annotate(n=Sum("spend"))
+        .order_by()
+    )
+    for row in spend:
+        table[row["channel_id"]]["spend"] = float(row["n"])
+    if f.channel is not None:
+        table = {f.channel.pk: table.get(f.channel.pk, {})}
+    frame = pd.DataFrame.from_dict(table, orient="index").reindex(
+        columns=[
+            "visitors",
+            "paying_customers",
+            "orders",
+            "net_revenue",
+            "cogs",
+            "new_customers",
+            "spend",
+        ]
+    )
+    frame = frame.fillna(0.0)
+    totals = pd.DataFrame(
+        {
+            "channel_id": frame.index,
+            "visitors": frame["visitors"].to_numpy(),
+            "paying_customers": frame["paying_customers"].to_numpy(),
+            "paid_orders": frame["orders"].to_numpy(),
+            "revenue": frame["net_revenue"].to_numpy(),
+            "gross_profit": (frame["net_revenue"] - frame["cogs"]).to_numpy(),
+            "new_customers": frame["new_customers"].to_numpy(),
+            "spend": frame["spend"].to_numpy(),
+        }
+    )
+    report = channels.quality_from_totals(totals)
+    names = {pk: code for code, pk in codes.items()}
+    report.insert(1, "channel", report["channel_id"].map(names))
+    return report
+
+
+# --- Inventory ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InventoryReport:
+    snapshot_date: date | None
+    summary: dict[str, float]  # the stored inventory KPIs of that day
+    low_stock: pd.DataFrame  # SKUs under lead time + safety days of cover, fewest days first
+    slow_movers: pd.DataFrame  # SKUs with stock and no sale in 60 days, most stock first
+    forecast: pd.DataFrame  # product, week_start, units, mape, wape
+
+
+def inventory_report(*, as_of: date, limit: int = 50) -> InventoryReport:
+    """The latest inventory snapshot on or before ``as_of`` (taken by the kpis step), its
+    KPIs (动销率, 售罄率, turnover, alert counts), the low-stock and slow-mover lists and
+    the 4-week forecast per product with its backtest error."""
+    from analytics.services.kpis import INVENTORY_METRICS
+
+    snapshot_date = (
+        InventorySnapshot.objects.filter(date__lte=as_of)
+        .order_by("-date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    columns = [
+        "sku",
+        "product",
+        "stock",
+        "daily_units",
+        "days_of_cover",
+        "lead_time_days",
+        "last_sale",
+    ]
+    if snapshot_date is None:
+        empty = pd.DataFrame(columns=columns)
+        return InventoryReport(None, {}, empty, empty, pd.DataFrame())
+    summary = {
+        metric: float(value)
+        for metric, value in DailyKPI.objects.filter(
+            date=snapshot_date, metric__in=INVENTORY_METRICS, dimension=DailyKPI.Dimension.ALL
+        ).values_list("metric", "value")
+    }
+    rows = InventorySnapshot.objects.filter(date=snapshot_date).select_related("sku__product")
+
+    def listing(queryset) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                (r.sku.code, r.sku.product.name, r.stock, r.daily_units, r.days_of_cover,
+                 r.lead_time_days, r.last_sale)
+                for r in queryset[:limit]
+            ],
+            columns=columns,
+        )  # fmt: skip
+
+    forecast = pd.DataFrame.from_records(
+        list(
+            ProductForecast.objects.filter(product__forecast_accuracy__isnull=False)
+            .values("product__code", "product__name", "week_start", "units")
+            .annotate(
+                mape=F("product__forecast_accuracy__mape"),
+                wape=F("product__forecast_accuracy__wape"),
+            )
+            .order_by("product__name", "week_start")
+        ),
+        columns=["product__code", "product__name", "week_start", "units", "mape", "wape"],
+    ).rename(columns={"product__code": "code", "product__name": "product"})
+    return InventoryReport(
+        snapshot_date=snapshot_date,
+        summary=summary,
+        low_stock=listing(rows.filter(low_stock=True).order_by("days_of_cover", "sku__code")),
+        slow_movers=listing(rows.filter(slow_mover=True).order_by("-stock", "sku__code")),
+        forecast=forecast,
+    )

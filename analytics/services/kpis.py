@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pandas as pd
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
@@ -13,7 +14,7 @@ from analytics import loaders
 from analytics.metrics.activity import MAU_DAYS
 from analytics.metrics.inventory import inventory_health, inventory_summary
 from analytics.metrics.kpis import daily_kpis
-from analytics.models import DailyKPI
+from analytics.models import DailyKPI, InventorySnapshot
 from analytics.services.facts import FactsResult, facts_compute
 from analytics.writers import replace_range
 from catalog.models import Channel
@@ -86,6 +87,7 @@ def _inventory_snapshot(as_of: date) -> int:
         slow_mover_days=a["INVENTORY_SLOW_MOVER_DAYS"],
     )
     summary = inventory_summary(health)
+    _store_health(health, as_of)
     now = timezone.now()
     written = 0
     for metric, key in INVENTORY_METRICS.items():
@@ -101,3 +103,22 @@ def _inventory_snapshot(as_of: date) -> int:
         )
         written += 1
     return written
+
+
+def _store_health(health: pd.DataFrame, as_of: date) -> int:
+    frame = health[
+        [
+            "sku_id", "stock", "units_sold", "daily_units", "days_of_cover", "lead_time_days",
+            "low_stock", "last_sale", "slow_mover", "unit_sell_through", "turnover",
+        ]
+    ].assign(date=as_of)  # fmt: skip
+    frame["last_sale"] = pd.to_datetime(frame["last_sale"]).dt.date
+    frame["last_sale"] = frame["last_sale"].astype(object).where(frame["last_sale"].notna(), None)
+    return replace_range(
+        InventorySnapshot,
+        frame,
+        field="date",
+        start=as_of,
+        end=as_of,
+        unique_fields=["date", "sku_id"],
+    )

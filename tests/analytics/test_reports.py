@@ -253,3 +253,43 @@ def test_histogram_median_follows_numpy():
 def test_a_reversed_period_is_refused():
     with pytest.raises(ReportFilterError):
         ReportFilter(date(2026, 2, 1), date(2026, 1, 1))
+
+
+def test_the_channel_report_equals_channel_quality_of_the_raw_rows(shop):
+    from analytics.metrics.channels import channel_quality
+    from analytics.selectors import channel_report
+
+    search, live = shop["channels"]
+    f.ChannelSpendFactory(channel=live, date=AS_OF - timedelta(days=3), spend=Decimal("400"))
+    f.ChannelSpendFactory(channel=live, date=AS_OF - timedelta(days=200), spend=Decimal("999"))
+    report = channel_report(PERIOD).set_index("channel_id")
+    spend = pd.DataFrame(
+        {"channel_id": [live.pk], "date": [AS_OF - timedelta(days=3)], "spend": [400.0]}
+    )
+    expected = channel_quality(
+        loaders.events(start=PERIOD.start, end=PERIOD.end),
+        loaders.paid_orders(as_of=AS_OF),
+        spend,
+        start=PERIOD.start,
+        end=PERIOD.end,
+    ).set_index("channel_id")
+    for channel in (search, live):
+        for column in ("visitors", "paying_customers", "paid_orders", "revenue", "gross_profit",
+                       "new_customers", "spend", "conversion_rate", "aov"):  # fmt: skip
+            got, want = report.loc[channel.pk, column], expected.loc[channel.pk, column]
+            assert got == pytest.approx(want, nan_ok=True), (channel.code, column)
+    assert report.loc[live.pk, "spend"] == 400
+    assert report.loc[live.pk, "channel"] == "live"
+
+
+def test_the_inventory_report_lists_the_snapshot(shop):
+    from analytics.models import InventorySnapshot
+    from analytics.selectors import inventory_report
+
+    report = inventory_report(as_of=AS_OF)
+    assert report.snapshot_date == AS_OF
+    assert InventorySnapshot.objects.filter(date=AS_OF).count() == 4
+    assert 0 <= report.summary["sku_sell_through"] <= 1
+    low = InventorySnapshot.objects.filter(date=AS_OF, low_stock=True).count()
+    assert len(report.low_stock) == low
+    assert inventory_report(as_of=AS_OF - timedelta(days=1)).snapshot_date is None

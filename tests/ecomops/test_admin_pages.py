@@ -13,6 +13,7 @@ from analytics.models import (
     Cohort,
     CohortCell,
     ForecastAccuracy,
+    InventorySnapshot,
     ProductForecast,
     ProductReviews,
     ProductSales,
@@ -75,7 +76,15 @@ def _cohort_cell():
     )
 
 
+def _inventory():
+    return InventorySnapshot.objects.create(
+        date=date(2026, 7, 6), sku=f.SKUFactory(), stock=5, units_sold=3, daily_units=0.1,
+        days_of_cover=50, lead_time_days=7, low_stock=False, slow_mover=False,
+    )  # fmt: skip
+
+
 BUILDERS = {
+    "analytics.inventorysnapshot": _inventory,
     "analytics.productsales": _product_sales,
     "analytics.productreviews": _product_reviews,
     "analytics.activitycell": _activity,

@@ -32,16 +32,13 @@ from typing import Any
 
 from django.db.models import (
     Count,
-    DecimalField,
     Exists,
     Expression,
-    IntegerField,
     OuterRef,
     Q,
     Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce
 from django.db.models.lookups import (
     Exact,
     GreaterThan,
@@ -375,16 +372,23 @@ class _Compiler:
         )
 
     def aggregate(self, name: str, op: str, value: Any, node: dict, path: str) -> Q:
-        orders = self.paid_orders(node, path).order_by().values("customer")
+        """One uncorrelated grouped subquery: the customers whose window total passes
+        (``GROUP BY customer HAVING ...``), plus, when 0 passes, every customer without an
+        order in the window (their total is 0, not NULL). The database aggregates the
+        window's orders once instead of once per candidate customer."""
+        orders = Order.objects.paid().filter(
+            paid_at__gte=self.window_start(node, path), paid_at__lt=self.window_end()
+        )
+        per_customer = orders.order_by().values("customer")
         if name == "spent":
-            field, output = Field("money"), DecimalField(max_digits=14, decimal_places=2)
-            totals = orders.annotate(total=Sum("paid_total")).values("total")
+            field, totals = Field("money"), per_customer.annotate(total=Sum("paid_total"))
         else:
-            field, output = Field("integer"), IntegerField()
-            totals = orders.annotate(total=Count("pk")).values("total")
-        # A customer with no order in the window has 0, not NULL.
-        expression = Coalesce(Subquery(totals[:1]), 0, output_field=output)
-        return self.compare(field, expression, op, value, _at(path, "value"))
+            field, totals = Field("integer"), per_customer.annotate(total=Count("pk"))
+        condition = self.compare(field, "total", op, value, _at(path, "value"))
+        q = Q(pk__in=totals.filter(condition).values("customer"))
+        if _holds_for_zero(op, value):
+            q |= ~Q(pk__in=orders.values("customer"))
+        return q
 
     def bought_category(self, op: str, value: Any, node: dict, path: str) -> Q:
         names = self.names(op, value, _at(path, "value"))
@@ -419,3 +423,20 @@ def customers_matching(rule: dict | None, *, as_of: date | None = None, queryset
     """The customers a rule selects, as one queryset."""
     qs = Customer.objects.all() if queryset is None else queryset
     return qs.filter(compile_rule(rule, as_of=as_of))
+
+
+def _holds_for_zero(op: str, value: Any) -> bool:
+    """Whether a total of 0 passes ``op value`` (the value was validated by compare)."""
+    if op in {"in", "not_in"}:
+        return (0 in value) == (op == "in")
+    if op == "between":
+        return value[0] <= 0 <= value[1]
+    compare = {
+        "=": lambda v: v == 0,
+        "!=": lambda v: v != 0,
+        ">": lambda v: v < 0,
+        ">=": lambda v: v <= 0,
+        "<": lambda v: v > 0,
+        "<=": lambda v: v >= 0,
+    }
+    return compare[op](value)

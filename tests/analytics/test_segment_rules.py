@@ -129,6 +129,9 @@ def names(rule) -> list[str]:
         ({"field": "spent", "days": 30, "op": "=", "value": 300}, ["ann"]),
         ({"field": "spent", "days": 365, "op": "<", "value": 100}, ["bob", "cat", "dan"]),
         ({"field": "orders", "days": 365, "op": "=", "value": 0}, ["cat", "dan"]),
+        ({"field": "orders", "days": 365, "op": "not_in", "value": [0]}, ["ann", "bob"]),
+        ({"field": "orders", "days": 365, "op": "between", "value": [0, 0]}, ["cat", "dan"]),
+        ({"field": "orders", "days": 365, "op": "!=", "value": 0}, ["ann", "bob"]),
         ({"field": "orders", "days": 41, "op": ">=", "value": 2}, ["ann"]),
         # the 40-days-ago order is on day 41 of a window that ends today: out of a 40-day window
         ({"field": "orders", "days": 40, "op": ">=", "value": 2}, []),

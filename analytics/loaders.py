@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 
 import pandas as pd
@@ -58,6 +60,36 @@ def read_sql(
     return frame
 
 
+_SHARED: ContextVar[dict | None] = ContextVar("analytics_shared_frames", default=None)
+
+
+@contextmanager
+def shared_frames():
+    """Within this block, the full paid orders and paid lines are read from the database
+    once per ``as_of`` and handed out as copies (sliced by ``since``), so the steps of one
+    analytics run do not each re-read millions of rows."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _shared(name: str, as_of: date, since: date | None, load) -> pd.DataFrame:
+    cache = _SHARED.get()
+    if cache is None:
+        return load(as_of=as_of, since=since)
+    key = (name, as_of)
+    if key not in cache:
+        if since is not None:  # a partial read is not worth keeping
+            return load(as_of=as_of, since=since)
+        cache[key] = load(as_of=as_of)
+    frame = cache[key]
+    if since is None:
+        return frame.copy()
+    return frame[frame["paid_at"] >= pd.Timestamp(since)].reset_index(drop=True)
+
+
 def to_local(values: pd.Series) -> pd.Series:
     """UTC timestamps (text or datetime) → naive datetimes in the shop's time zone."""
     parsed = pd.to_datetime(values, utc=True, format="ISO8601")
@@ -88,6 +120,10 @@ def _paid_between(as_of: date, since: date | None) -> tuple[str, list]:
 
 
 def paid_orders(*, as_of: date, since: date | None = None) -> pd.DataFrame:
+    return _shared("paid_orders", as_of, since, _paid_orders)
+
+
+def _paid_orders(*, as_of: date, since: date | None = None) -> pd.DataFrame:
     """Paid orders paid up to the end of ``as_of`` (and from ``since``, if given).
 
     Columns: order_id, customer_id (NaN for guest orders), channel_id, paid_at (local),
@@ -132,6 +168,10 @@ def paid_orders(*, as_of: date, since: date | None = None) -> pd.DataFrame:
 
 
 def paid_lines(*, as_of: date, since: date | None = None) -> pd.DataFrame:
+    return _shared("paid_lines", as_of, since, _paid_lines)
+
+
+def _paid_lines(*, as_of: date, since: date | None = None) -> pd.DataFrame:
     """Lines of paid orders paid up to the end of ``as_of`` (from ``since``, if given).
 
     Columns: order_id, customer_id, channel_id, paid_at (local), sku_id, product_id,

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from analytics import loaders
 from analytics.services.kpis import kpis_compute
 from analytics.services.products import affinity_compute, forecast_compute
 from analytics.services.recommendations import recommendations_compute
@@ -117,10 +118,11 @@ def analytics_run(
     if unknown:
         raise UnknownStep(f"unknown step(s) {', '.join(unknown)}; steps: {', '.join(STEPS)}")
     report = RunReport(as_of=as_of)
-    for index, name in enumerate(names):
-        if on_step:
-            on_step(name, index, len(names))
-        started = time.perf_counter()
-        summary = STEPS[name](as_of, window_days, since)
-        report.steps.append(StepReport(name, time.perf_counter() - started, summary))
+    with loaders.shared_frames():
+        for index, name in enumerate(names):
+            if on_step:
+                on_step(name, index, len(names))
+            started = time.perf_counter()
+            summary = STEPS[name](as_of, window_days, since)
+            report.steps.append(StepReport(name, time.perf_counter() - started, summary))
     return report

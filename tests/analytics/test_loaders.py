@@ -123,3 +123,24 @@ def test_customers_and_events_in_local_time(orders):
     assert loaders.events(start=date(2026, 7, 1), end=date(2026, 7, 1), types=["share"]).empty
     customers = loaders.customers(as_of=date(2026, 6, 30))
     assert list(customers["customer_id"]) == [orders["customer"].pk]
+
+
+def test_shared_frames_read_once_and_slice_like_the_database(orders, django_assert_num_queries):
+    as_of = date(2026, 7, 1)
+    direct = {
+        since: loaders.paid_orders(as_of=as_of, since=since) for since in (None, date(2026, 7, 1))
+    }
+    with loaders.shared_frames():
+        with django_assert_num_queries(1):
+            full = loaders.paid_orders(as_of=as_of)
+            again = loaders.paid_orders(as_of=as_of)
+            recent = loaders.paid_orders(as_of=as_of, since=date(2026, 7, 1))
+        again.loc[:, "paid_total"] = 99  # a copy: the next caller sees the stored frame
+        assert (loaders.paid_orders(as_of=as_of)["paid_total"] != 99).all()
+    pd.testing.assert_frame_equal(full, direct[None])
+    # SQLite rows give an object column where every value is NULL; the slice keeps floats
+    expected = direct[date(2026, 7, 1)].astype(recent.dtypes.to_dict())
+    pd.testing.assert_frame_equal(recent, expected)
+    assert 0 < len(recent) < len(full)
+    with django_assert_num_queries(1):  # outside the block nothing is kept
+        loaders.paid_orders(as_of=as_of)

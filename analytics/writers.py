@@ -11,6 +11,7 @@ places as ``Decimal`` before they are stored; NaN becomes NULL.
 from __future__ import annotations
 
 import io
+import json
 import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -146,6 +147,8 @@ def _copy_text(value) -> str:
         return "\\N"
     if isinstance(value, bool):
         return "t" if value else "f"
+    if isinstance(value, dict | list):
+        value = json.dumps(value, separators=(",", ":"))
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 

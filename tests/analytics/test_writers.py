@@ -40,3 +40,30 @@ def test_upsert_inserts_then_updates_by_key_with_rounded_money_and_nulls():
 def test_upsert_refuses_unknown_columns():
     with pytest.raises(ValueError, match="no column"):
         upsert_frame(ProductAffinity, pd.DataFrame({"colour": ["red"]}), unique_fields=["colour"])
+
+
+def test_replace_range_writes_json_and_replaces_only_the_range():
+    from datetime import date
+
+    from analytics.models import Cohort
+    from analytics.writers import replace_range
+
+    Cohort.objects.create(month=date(2026, 1, 1), customers=1, matured_30d=0, repurchased_30d=0)
+    Cohort.objects.create(month=date(2026, 3, 1), customers=9, matured_30d=0, repurchased_30d=0)
+    frame = pd.DataFrame(
+        {
+            "month": [date(2026, 2, 1)],
+            "channel_id": [None],
+            "customers": [5],
+            "matured_30d": [4],
+            "repurchased_30d": [2],
+            "intervals": [{"0": 1, "41": 2}],
+        }
+    )
+    written = replace_range(
+        Cohort, frame, field="month", start=date(2026, 2, 1), end=date(2026, 3, 31),
+        unique_fields=["month", "channel_id"],
+    )  # fmt: skip
+    assert written == 1
+    rows = list(Cohort.objects.order_by("month").values_list("month", "customers", "intervals"))
+    assert rows == [(date(2026, 1, 1), 1, {}), (date(2026, 2, 1), 5, {"0": 1, "41": 2})]

@@ -160,7 +160,6 @@ def replace_range(
     field: str,
     start,
     end,
-    unique_fields: Sequence[str],
     keep: models.Q | None = None,
 ) -> int:
     """Replace the rows whose ``field`` lies in ``[start, end]`` (or all rows when both are
@@ -172,4 +171,38 @@ def replace_range(
         if keep is not None:
             stale = stale.exclude(keep)
         stale.delete()  # one DELETE: nothing refers to these rows
-        return upsert_frame(model, frame, unique_fields=unique_fields, update_fields=[])
+        return insert_frame(model, frame)
+
+
+def insert_frame(model: type[models.Model], frame: pd.DataFrame) -> int:
+    """Insert ``frame``'s rows, which must not exist yet (a unique key refuses duplicates):
+    straight ``COPY`` into the table on PostgreSQL, ``bulk_create`` elsewhere."""
+    if frame.empty:
+        return 0
+    frame = _with_defaults(model, frame)
+    fields = _columns(model, frame)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(f.column) for f in fields)
+            table = quote(model._meta.db_table)
+            statement = f"COPY {table} ({columns}) FROM STDIN"
+            with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+                for chunk in _copy_chunks(frame, fields):
+                    copy.write(chunk)
+        else:
+            names = [f.attname for f in fields]
+            objects = [model(**dict(zip(names, row, strict=True))) for row in _rows(frame, fields)]
+            model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+    return len(frame)
+
+
+def _copy_chunks(frame: pd.DataFrame, fields, rows_per_chunk: int = 50_000):
+    buffer = io.StringIO()
+    for i, row in enumerate(_rows(frame, fields), start=1):
+        buffer.write("\t".join(_copy_text(v) for v in row))
+        buffer.write("\n")
+        if i % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer = io.StringIO()
+    yield buffer.getvalue()

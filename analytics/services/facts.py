@@ -50,22 +50,15 @@ def facts_compute(
     products = loaders.products().set_index("product_id")["category_id"]
     positive = settings.ANALYTICS["QUALITY_POSITIVE_RATING"]
 
-    def daily(model, frame, unique):
-        return replace_range(
-            model, _ids(frame), field="date", start=start, end=as_of, unique_fields=unique
-        )
+    def daily(model, frame):
+        return replace_range(model, _ids(frame), field="date", start=start, end=as_of)
 
-    sales = daily(ProductSales, facts.product_sales(lines), ["date", "product_id", "channel_id"])
+    sales = daily(ProductSales, facts.product_sales(lines))
     reviews = daily(
         ProductReviews,
         facts.product_reviews(loaders.reviews(start=start, end=as_of), positive_rating=positive),
-        ["date", "product_id"],
     )
-    activity = daily(
-        ActivityCell,
-        facts.activity_cells(events, lines, products),
-        ["date", "hour", "category_id"],
-    )
+    activity = daily(ActivityCell, facts.activity_cells(events, lines, products))
     cohorts, cells = facts.cohort_facts(orders, as_of=as_of)
     cohort_rows = replace_range(
         Cohort,
@@ -73,7 +66,6 @@ def facts_compute(
         field="month",
         start=None,
         end=None,
-        unique_fields=["month", "channel_id"],
     )
     cell_rows = replace_range(
         CohortCell,
@@ -81,7 +73,6 @@ def facts_compute(
         field="month",
         start=None,
         end=None,
-        unique_fields=["month", "channel_id", "months_since"],
     )
     return FactsResult(sales, reviews, activity, cohort_rows, cell_rows)
 

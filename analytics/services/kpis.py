@@ -63,7 +63,6 @@ def kpis_compute(*, as_of: date, since: date | None = None) -> KpisResult:
         field="date",
         start=start,
         end=as_of,
-        unique_fields=["date", "metric", "dimension", "dimension_value"],
         keep=Q(metric__in=INVENTORY_METRICS),
     )
     rows += _inventory_snapshot(as_of)
@@ -120,5 +119,4 @@ def _store_health(health: pd.DataFrame, as_of: date) -> int:
         field="date",
         start=as_of,
         end=as_of,
-        unique_fields=["date", "sku_id"],
     )

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import transaction
 from django.utils import timezone
 
 from analytics import loaders
 from analytics.metrics.recommend import recommend_products
 from analytics.models import Recommendation
-from analytics.writers import upsert_frame
+from analytics.writers import replace_range
 
 RECOMMENDATIONS_PER_CUSTOMER = 10
 
@@ -29,7 +28,5 @@ def recommendations_compute(*, as_of: date) -> RecommendationsResult:
     picks = recommend_products(purchases, loaders.products(), n=RECOMMENDATIONS_PER_CUSTOMER)
     frame = picks.assign(computed_at=timezone.now())
     frame = frame[["customer_id", "product_id", "rank", "score", "computed_at"]]
-    with transaction.atomic():
-        Recommendation.objects.all().delete()
-        upsert_frame(Recommendation, frame, unique_fields=["customer_id", "rank"])
+    replace_range(Recommendation, frame, field="computed_at", start=None, end=None)
     return RecommendationsResult(customers=int(frame["customer_id"].nunique()), rows=len(frame))

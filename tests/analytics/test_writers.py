@@ -62,7 +62,6 @@ def test_replace_range_writes_json_and_replaces_only_the_range():
     )
     written = replace_range(
         Cohort, frame, field="month", start=date(2026, 2, 1), end=date(2026, 3, 31),
-        unique_fields=["month", "channel_id"],
     )  # fmt: skip
     assert written == 1
     rows = list(Cohort.objects.order_by("month").values_list("month", "customers", "intervals"))

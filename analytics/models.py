@@ -246,12 +246,26 @@ class DailyKPI(models.Model):
 class ProductSales(models.Model):
     """Paid lines of one day, product and order channel: the source of the product and
     inventory reports, so they never scan order lines per request. Written by the kpis
-    step for the days it recomputes."""
+    step for the days it recomputes.
+
+    Like every table the analytics run rewrites in bulk (facts, recommendations), its
+    foreign keys have no database constraint and no index of their own: the rows are
+    derived from rows that exist, the unique key (leading with ``date``) serves the reads,
+    and constraint triggers would double the time of a nightly COPY of half a million rows.
+    Deletes still cascade through the ORM."""
 
     date = models.DateField()
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
     channel = models.ForeignKey(
-        Channel, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Channel,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     units = models.PositiveIntegerField()
     orders = models.PositiveIntegerField(help_text=_("Paid orders with this product."))
@@ -266,7 +280,6 @@ class ProductSales(models.Model):
     class Meta:
         verbose_name_plural = "product sales"
         ordering = ["-date", "product"]
-        indexes = [models.Index(fields=["date"], name="productsales_date_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["date", "product", "channel"], name="productsales_unique_cell"
@@ -281,7 +294,9 @@ class ProductReviews(models.Model):
     """Reviews of one product on one day (the quality flags' positive rate)."""
 
     date = models.DateField()
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
     reviews = models.PositiveIntegerField()
     positive_reviews = models.PositiveIntegerField()
 
@@ -303,14 +318,19 @@ class ActivityCell(models.Model):
     date = models.DateField()
     hour = models.PositiveSmallIntegerField()
     category = models.ForeignKey(
-        Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Category,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     events = models.PositiveIntegerField()
     orders = models.PositiveIntegerField()
 
     class Meta:
         ordering = ["-date", "hour"]
-        indexes = [models.Index(fields=["date"], name="activitycell_date_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(hour__lte=23), name="activitycell_hour_0_23"),
             models.UniqueConstraint(
@@ -333,7 +353,13 @@ class Cohort(models.Model):
 
     month = models.DateField(help_text=_("First day of the month of the first paid order."))
     channel = models.ForeignKey(
-        Channel, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Channel,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     customers = models.PositiveIntegerField()
     matured_30d = models.PositiveIntegerField()
@@ -356,7 +382,13 @@ class CohortCell(models.Model):
 
     month = models.DateField()
     channel = models.ForeignKey(
-        Channel, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Channel,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     months_since = models.PositiveSmallIntegerField()
     customers = models.PositiveIntegerField()
@@ -380,7 +412,9 @@ class InventorySnapshot(models.Model):
     kept, so each day's run records what it saw; ``analytics.metrics.inventory``)."""
 
     date = models.DateField()
-    sku = models.ForeignKey(SKU, on_delete=models.CASCADE, related_name="+")
+    sku = models.ForeignKey(
+        SKU, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
     stock = models.IntegerField()
     units_sold = models.PositiveIntegerField(help_text=_("Units sold in the last 30 days."))
     daily_units = models.FloatField(help_text=_("Mean daily units of the last 28 days."))
@@ -466,8 +500,16 @@ class KpiTarget(models.Model):
 class Recommendation(models.Model):
     """A product recommended to a customer, ranked; replaced by each analytics run."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="recommendations")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="recommendations",
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
     rank = models.PositiveSmallIntegerField()
     score = models.FloatField()
     computed_at = models.DateTimeField(default=timezone.now)

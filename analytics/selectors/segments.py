@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 
 from analytics.models import CustomerScore, Segment
 from analytics.segment_rules import customers_matching
@@ -23,11 +23,13 @@ def segment_rule_preview(
 ) -> SegmentPreview:
     """How many customers a rule selects now, and a sample of them (highest value first).
 
-    Raises ``RuleError`` for a bad rule. Two queries: a count and the sample.
+    Raises ``RuleError`` for a bad rule. One query: the sample carries the count of all
+    matching customers (``COUNT(*) OVER ()``), so the rule is evaluated once.
     """
     matching = customers_matching(rule, as_of=as_of)
-    sample = list(
+    rows = list(
         matching.select_related("tier", "score")
+        .annotate(matching_count=Window(Count("pk")))
         .order_by("-score__monetary", "-id")
         .values(
             "id",
@@ -37,9 +39,12 @@ def segment_rule_preview(
             "score__rfm_segment",
             "score__lifecycle_stage",
             "score__monetary",
+            "matching_count",
         )[:sample_size]
     )
-    return SegmentPreview(count=matching.count(), sample=sample)
+    count = rows[0]["matching_count"] if rows else 0
+    sample = [{k: v for k, v in row.items() if k != "matching_count"} for row in rows]
+    return SegmentPreview(count=count, sample=sample)
 
 
 def segment_members(*, segment: Segment, as_of: date | None = None) -> QuerySet[Customer]:

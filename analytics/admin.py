@@ -273,3 +273,6 @@ class InventorySnapshotAdmin(ComputedAdmin):
     list_select_related = ["sku"]
     search_fields = ["=sku__code"]
     date_hierarchy = "date"
+
+
+from analytics import admin_runs  # noqa: E402,F401  (registers AnalyticsRun)

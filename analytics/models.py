@@ -571,3 +571,47 @@ class ForecastAccuracy(models.Model):
 
     def __str__(self) -> str:
         return f"backtest of {self.product_id}"
+
+
+class AnalyticsRun(models.Model):
+    """One analytics run: started by a person ("recompute now") or by the nightly schedule
+    (no user), with its progress while it runs and each step's report when done."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty for the nightly run."),
+    )
+    as_of = models.DateField()
+    steps = models.JSONField(default=list, blank=True, help_text=_("Requested steps; empty: all."))
+    status = models.CharField(max_length=8, choices=Status, default=Status.QUEUED)
+    current_step = models.CharField(max_length=32, blank=True)
+    steps_done = models.PositiveSmallIntegerField(default=0)
+    steps_total = models.PositiveSmallIntegerField(default=0)
+    report = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("run_analytics", "Can start an analytics run (recompute now)")]
+
+    def __str__(self) -> str:
+        return f"analytics run as of {self.as_of} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return round(100 * self.steps_done / self.steps_total) if self.steps_total else 0

@@ -6,26 +6,28 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from analytics.services.run import analytics_run
+from analytics.services import analytics_run_create, analytics_run_execute
 
 
-@shared_task(
-    bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3
-)
-def compute_analytics(self, as_of: str | None = None, only: list[str] | None = None) -> dict:
-    """The nightly analytics run (also "recompute now"); safe to run twice: every step
-    replaces its results."""
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def compute_analytics(as_of: str | None = None, only: list[str] | None = None) -> dict:
+    """The nightly analytics run, recorded like "recompute now" (with no user). Safe to run
+    twice: every step replaces its results; refused while another run is in progress."""
     day = date.fromisoformat(as_of) if as_of else timezone.localdate()
+    run = analytics_run_create(user=None, as_of=day, only=only)
+    return _summary(analytics_run_execute(run_id=run.pk))
 
-    def on_step(name: str, index: int, total: int) -> None:
-        if not self.request.is_eager:  # eager runs have no result backend to report to
-            self.update_state(state="PROGRESS", meta={"step": name, "done": index, "total": total})
 
-    report = analytics_run(as_of=day, only=only, on_step=on_step)
+@shared_task(acks_late=True)
+def run_recorded_analytics(run_id: int) -> dict:
+    """Execute a run recorded by ``analytics_run_start`` ("recompute now")."""
+    return _summary(analytics_run_execute(run_id=run_id))
+
+
+def _summary(run) -> dict:
     return {
-        "as_of": report.as_of.isoformat(),
-        "steps": [
-            {"name": s.name, "seconds": round(s.seconds, 3), "summary": s.summary}
-            for s in report.steps
-        ],
+        "run": run.pk,
+        "status": run.status,
+        "as_of": run.as_of.isoformat(),
+        "steps": run.report,
     }

@@ -2,7 +2,8 @@
 
 Ops staff (运营) manage members, groups, tags, coupons and campaigns and may see PII.
 Store managers (店长) read everything and set KPI targets; analysts read everything and
-build segments. Neither sees PII (``customers.view_pii``). ``roles_sync`` is run by a data
+build segments. Neither sees PII (``customers.view_pii``). Ops staff and analysts may
+start an analytics run (``analytics.run_analytics``, "Recompute now"). ``roles_sync`` is run by a data
 migration and by ``manage.py sync_roles``; it is idempotent and also works on the
 historical app registry inside migrations.
 """
@@ -39,7 +40,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     },
 }
 EXTRA_PERMISSIONS: dict[str, list[str]] = {
-    "Ops staff": ["customers.view_pii"],
+    "Ops staff": ["customers.view_pii", "analytics.run_analytics"],
+    "Analyst": ["analytics.run_analytics"],
 }
 
 

@@ -120,7 +120,7 @@ def activity_cells(
         parts.append(by_category.rename(what).reset_index())
     if not parts:
         return pd.DataFrame(columns=ACTIVITY_COLUMNS)
-    cells = pd.concat(parts, ignore_index=True)
+    cells = pd.concat(parts, ignore_index=True).reindex(columns=ACTIVITY_COLUMNS)
     cells["category_id"] = cells["category_id"].fillna(-1)
     cells = (
         cells.groupby(["date", "hour", "category_id"], sort=True)[["events", "orders"]]

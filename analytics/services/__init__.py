@@ -1,6 +1,12 @@
 """Writes of the analytics app: segments and the analytics run, one module per part."""
 
 from analytics.services.kpis import kpis_compute
+from analytics.services.runs import (
+    RunInProgress,
+    analytics_run_create,
+    analytics_run_execute,
+    analytics_run_start,
+)
 from analytics.services.scores import scores_compute
 from analytics.services.segments import (
     segment_create,
@@ -12,6 +18,10 @@ from analytics.services.segments import (
 from analytics.services.tags import tags_compute
 
 __all__ = [
+    "RunInProgress",
+    "analytics_run_create",
+    "analytics_run_execute",
+    "analytics_run_start",
     "kpis_compute",
     "scores_compute",
     "segment_create",

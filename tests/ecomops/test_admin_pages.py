@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from analytics.models import (
     ActivityCell,
+    AnalyticsRun,
     Cohort,
     CohortCell,
     ForecastAccuracy,
@@ -83,7 +84,15 @@ def _inventory():
     )  # fmt: skip
 
 
+def _run():
+    return AnalyticsRun.objects.create(
+        as_of=date(2026, 7, 6), status="done", steps_done=1, steps_total=1,
+        report=[{"name": "scores", "seconds": 1.5, "summary": "3 customers scored"}],
+    )  # fmt: skip
+
+
 BUILDERS = {
+    "analytics.analyticsrun": _run,
     "analytics.inventorysnapshot": _inventory,
     "analytics.productsales": _product_sales,
     "analytics.productreviews": _product_reviews,

@@ -48,7 +48,10 @@ def test_analysts_build_segments_but_change_nothing_else(db):
     writes = {
         p.split(".")[1].split("_", 1)[1] for p in analyst if not p.split(".")[1].startswith("view_")
     }
-    assert writes == {"segment", "segmentmember"}
+    # run_analytics: "Recompute now", which writes nothing but computed results
+    assert writes == {"segment", "segmentmember", "analytics"}
+    assert "analytics.run_analytics" in analyst
+    assert "analytics.run_analytics" not in perms_of("Store manager")
 
 
 def test_user_in_role_gets_its_permissions(db):

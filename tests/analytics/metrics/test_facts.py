@@ -79,6 +79,13 @@ def test_activity_cells_hold_totals_and_categories():
     ]
 
 
+def test_activity_cells_without_events_count_orders():
+    no_events = pd.DataFrame(columns=["occurred_at", "product_id"])
+    cells = activity_cells(no_events, lines(), pd.Series({1: 10, 2: 20}))
+    assert cells["events"].sum() == 0
+    assert cells[cells["category_id"].isna()]["orders"].tolist() == [1, 1, 1]
+
+
 def test_cohort_facts_by_first_month_and_channel():
     orders = pd.DataFrame(
         {

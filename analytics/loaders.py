@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from analytics.models import Event
 from catalog.models import SKU, Category, Channel, Order, OrderLine, Product, Return, Review
-from customers.models import Customer
+from customers.models import Customer, CustomerTag
 
 PAID = tuple(str(s) for s in Order.PAID_STATUSES)
 
@@ -266,6 +266,12 @@ def reviews(*, start: date, end: date) -> pd.DataFrame:
         columns=["product_id", "rating", "created_at"],
         datetimes=["created_at"],
     )
+
+
+def customer_tags() -> pd.DataFrame:
+    """Every customer–tag link, computed and manual: customer_id, tag_id."""
+    sql = f"SELECT customer_id, tag_id FROM {_t(CustomerTag)}"
+    return read_sql(sql, columns=["customer_id", "tag_id"])
 
 
 def categories() -> pd.DataFrame:

@@ -255,6 +255,12 @@ ANALYTICS = {
     "INVENTORY_SAFETY_DAYS": 7,
     "INVENTORY_SLOW_MOVER_DAYS": 60,
     "TAG_THRESHOLDS": {},  # overrides of analytics.metrics.tags.TagThresholds
+    # Recommendation blend: co-purchase similarity, category share, tag peers.
+    "RECOMMEND_WEIGHTS": {
+        "similarity": 0.6,
+        "category": 0.25,
+        "tags": 0.15,
+    },  # overrides of analytics.metrics.tags.TagThresholds
 }
 
 

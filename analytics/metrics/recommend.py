@@ -15,11 +15,18 @@ Scoring, for customer c and candidate product p:
   collaborative score is (P @ sim)[c, p] — the summed similarity of p to what c bought —
   scaled so that c's best *candidate* scores 1.
 - category affinity: c's share of net spend in p's category (0 … 1).
-- score = ``similarity_weight`` × similarity + ``category_weight`` × affinity
-  (defaults 0.7 and 0.3).
+- tag affinity (with ``tags``: customer_id, tag_id — computed and manual tags): for each
+  of c's tags, the share of the tag's customers who bought p; averaged over c's tags and
+  scaled so that c's best candidate scores 1. Customers who share c's tags (price-
+  sensitive, night shopper, category lover...) point at what c may like, and a tagged
+  customer without orders yet still gets a list.
+- score = ``similarity_weight`` × similarity + ``category_weight`` × affinity +
+  ``tag_weight`` × tag affinity (defaults 0.7, 0.3 and 0; the analytics step takes
+  them from ``ANALYTICS["RECOMMEND_WEIGHTS"]``).
 
 Candidates exclude products c already bought (unless ``is_consumable``), inactive and
-out-of-stock products, and anything scoring 0 (a customer with no history gets no list).
+out-of-stock products, and anything scoring 0 (a customer with no history and no tag gets
+no list).
 Diversity: walking down the scores, a product is skipped once ``max_per_category`` (2)
 products of its category are in the list; the list stops at ``n`` (10). Ties keep the
 lower product_id first; scores are float32, so scores equal to about 7 significant
@@ -43,6 +50,8 @@ def recommend_products(
     n: int = 10,
     similarity_weight: float = 0.7,
     category_weight: float = 0.3,
+    tag_weight: float = 0.0,
+    tags: pd.DataFrame | None = None,
     max_per_category: int = 2,
 ) -> pd.DataFrame:
     """Top ``n`` products per customer of ``purchases`` (see module doc).
@@ -57,7 +66,11 @@ def recommend_products(
     repeatable = catalogue["is_consumable"].to_numpy(dtype=bool)
 
     rows = purchases[purchases["product_id"].isin(product_ids)]
-    customer_codes, customer_ids = pd.factorize(rows["customer_id"], sort=True)
+    tags = (
+        tags if tags is not None and tag_weight else pd.DataFrame(columns=["customer_id", "tag_id"])
+    )
+    customer_ids = np.union1d(rows["customer_id"].unique(), tags["customer_id"].unique())
+    customer_codes = np.searchsorted(customer_ids, rows["customer_id"].to_numpy())
     product_codes = np.searchsorted(product_ids, rows["product_id"].to_numpy())
     shape = (len(customer_ids), len(product_ids))
     bought = sp.csr_matrix(
@@ -72,6 +85,16 @@ def recommend_products(
         shape=(len(customer_ids), category_codes.max(initial=-1) + 1),
     )
     similarity = item_similarity(bought)
+    tag_codes, _ = pd.factorize(tags["tag_id"], sort=True)
+    tagged = sp.csr_matrix(
+        (
+            np.ones(len(tags), dtype=np.float32),
+            (np.searchsorted(customer_ids, tags["customer_id"].to_numpy()), tag_codes),
+        ),
+        shape=(len(customer_ids), tag_codes.max(initial=-1) + 1),
+    )
+    tagged.data[:] = 1.0
+    tag_popularity = tag_product_shares(tagged, bought)
 
     batch = max(1, CELLS_PER_BATCH // max(1, len(product_ids)))
     parts = []
@@ -84,8 +107,9 @@ def recommend_products(
             category_codes,
             buyable,
             repeatable,
-            similarity_weight,
-            category_weight,
+            (similarity_weight, category_weight, tag_weight),
+            tagged[block],
+            tag_popularity,
         )
         row, position, rank, score = _top_diverse(scores, category_codes, n, max_per_category)
         parts.append(
@@ -114,6 +138,13 @@ def item_similarity(bought: sp.csr_matrix) -> sp.csr_matrix:
     return similarity
 
 
+def tag_product_shares(tagged: sp.csr_matrix, bought: sp.csr_matrix) -> np.ndarray:
+    """tags × products: the share of each tag's customers who bought each product."""
+    buyers = np.asarray((tagged.T @ bought).todense(), dtype=np.float32)
+    sizes = np.asarray(tagged.sum(axis=0), dtype=np.float32).reshape(-1, 1)
+    return np.divide(buyers, sizes, out=np.zeros_like(buyers), where=sizes > 0)
+
+
 def hit_rate_at_k(
     recommendations: pd.DataFrame, future_purchases: pd.DataFrame, k: int = 10
 ) -> float:
@@ -140,23 +171,33 @@ def _scores(
     category_codes: np.ndarray,
     buyable: np.ndarray,
     repeatable: np.ndarray,
-    similarity_weight: float,
-    category_weight: float,
+    weights: tuple[float, float, float],
+    tagged: sp.csr_matrix,
+    tag_popularity: np.ndarray,
 ) -> np.ndarray:
     """Blended scores of a batch of customers; excluded candidates score 0."""
-    collaborative = (bought @ similarity).toarray()
+    similarity_weight, category_weight, tag_weight = weights
     owned = bought.toarray() > 0
     allowed = buyable[None, :] & ~(owned & ~repeatable[None, :])
-    collaborative[~allowed] = 0
-    best = collaborative.max(axis=1, keepdims=True)
-    collaborative = np.divide(collaborative, best, out=np.zeros_like(collaborative), where=best > 0)
+    collaborative = _scaled((bought @ similarity).toarray(), allowed)
     totals = np.asarray(spend.sum(axis=1))
     share = (spend.toarray() / np.where(totals > 0, totals, 1.0)).astype(np.float32)
     affinity = share[:, category_codes] if share.shape[1] else np.zeros_like(collaborative)
     # float32 halves the sorting time; scores equal to 7 significant digits tie.
     scores = np.float32(similarity_weight) * collaborative + np.float32(category_weight) * affinity
+    if tag_weight and tag_popularity.size:
+        counts = np.asarray(tagged.sum(axis=1), dtype=np.float32)
+        mean_share = np.asarray(tagged @ tag_popularity) / np.where(counts > 0, counts, 1)
+        scores += np.float32(tag_weight) * _scaled(mean_share.astype(np.float32), allowed)
     scores[~allowed] = 0
     return scores
+
+
+def _scaled(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Each row divided by its best allowed value (0 where it has none)."""
+    values[~allowed] = 0
+    best = values.max(axis=1, keepdims=True)
+    return np.divide(values, best, out=np.zeros_like(values), where=best > 0)
 
 
 def _top_diverse(

@@ -216,3 +216,36 @@ def test_hit_rate_at_k():
     assert hit_rate_at_k(recommendations, future, k=1) == 0.0
     assert hit_rate_at_k(recommendations, future, k=2) == 0.5
     assert np.isnan(hit_rate_at_k(recommendations, future.iloc[:0], k=2))
+
+
+def test_tag_affinity_blends_in_and_serves_tagged_customers_without_orders():
+    # Tag T1: customers 1, 3 and 9 (9 has no order). Among them product 1 was bought by
+    # 2 of 3, products 3 and 5 by 1 of 3 each.
+    tags = pd.DataFrame({"customer_id": [1, 3, 9], "tag_id": [11, 11, 11]})
+    result = recommend_products(
+        purchases(), catalogue(), similarity_weight=0.6, category_weight=0.25,
+        tag_weight=0.15, tags=tags,
+    )  # fmt: skip
+    # Customer 9: tag shares 2/3, 1/3, 1/3 scaled by the best (2/3): 1, 0.5, 0.5.
+    nine = result[result["customer_id"] == 9]
+    assert nine["product_id"].tolist() == [1, 3, 5]
+    assert nine["score"].tolist() == pytest.approx([0.15, 0.075, 0.075], rel=1e-6)
+    # Customer 1 owns 1: among the allowed, 3 and 5 have the best share (1/3) -> 1 each.
+    best = 1 / sqrt(6) + 0.5
+    one = result[result["customer_id"] == 1]
+    assert one["product_id"].tolist() == [2, 3, 5, 7]
+    assert one["score"].tolist() == pytest.approx(
+        [
+            0.6 + 0.25 * 0.6,
+            0.6 * (1 / sqrt(3)) / best + 0.25 * 0.4 + 0.15,
+            0.6 * (1 / sqrt(6)) / best + 0.25 * 0.4 + 0.15,
+            0.25 * 0.6,
+        ],
+        rel=1e-6,
+    )
+    # Customer 2 has no tag: the tag term adds nothing.
+    two = result[result["customer_id"] == 2]
+    assert two["score"].tolist() == pytest.approx([0.6, 0.6 * (1 / sqrt(3)) / best, 0.25], rel=1e-6)
+    # Without a tag weight, tags change nothing.
+    plain = recommend_products(purchases(), catalogue(), tags=tags)
+    pd.testing.assert_frame_equal(plain, recommend_products(purchases(), catalogue()))

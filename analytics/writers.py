@@ -163,9 +163,24 @@ def _copy_column(values: pd.Series, field: models.Field) -> pd.Series:
     elif values.dtype.kind == "b":
         text = values.map({True: "t", False: "f"})
     else:
-        text = values.map(lambda v: None if v is None or v is pd.NaT else _copy_text(v))
-        missing = text.isna()
+        # Dates, times, text, JSON: format each distinct value once (a run's rows share a
+        # few dates and one computed_at), then spread the strings by code.
+        try:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        except TypeError:  # unhashable values (JSON dicts and lists)
+            return values.map(lambda v: "\\N" if v is None else _copy_text(v))
+        formatted = np.array([_copy_text(_plain(v)) for v in uniques] + ["\\N"], dtype=object)
+        return pd.Series(formatted[codes], index=values.index)
     return text.where(~missing, "\\N")
+
+
+def _plain(value):
+    """A pandas scalar as the Python value _copy_text formats."""
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def _copy_chunks(frame: pd.DataFrame, fields, rows_per_chunk: int = 100_000):

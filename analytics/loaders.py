@@ -179,14 +179,14 @@ def _paid_lines(*, as_of: date, since: date | None = None) -> pd.DataFrame:
     (quantity × unit_price − discount), returned_quantity, refund_amount.
     """
     where, params = _paid_between(as_of, since)
+    # The catalogue columns are mapped from two small tables afterwards: joining them here
+    # would widen millions of rows in the database and on the wire.
     sql = f"""
-        SELECT ol.order_id, o.customer_id, o.channel_id, o.paid_at, ol.sku_id, s.product_id,
-               p.category_id, p.launched_at, ol.quantity, ol.unit_price, ol.unit_cost,
-               ol.discount, COALESCE(r.quantity, 0), COALESCE(r.refund, 0)
+        SELECT ol.order_id, o.customer_id, o.channel_id, o.paid_at, ol.sku_id, ol.quantity,
+               ol.unit_price, ol.unit_cost, ol.discount, COALESCE(r.quantity, 0),
+               COALESCE(r.refund, 0)
         FROM {_t(OrderLine)} ol
         JOIN {_t(Order)} o ON o.id = ol.order_id
-        JOIN {_t(SKU)} s ON s.id = ol.sku_id
-        JOIN {_t(Product)} p ON p.id = s.product_id
         LEFT JOIN (SELECT order_line_id, SUM(quantity) AS quantity, SUM(refund_amount) AS refund
                    FROM {_t(Return)} WHERE order_line_id IS NOT NULL
                    GROUP BY order_line_id) r ON r.order_line_id = ol.id
@@ -201,9 +201,6 @@ def _paid_lines(*, as_of: date, since: date | None = None) -> pd.DataFrame:
             "channel_id",
             "paid_at",
             "sku_id",
-            "product_id",
-            "category_id",
-            "launched_at",
             "quantity",
             "unit_price",
             "unit_cost",
@@ -213,9 +210,17 @@ def _paid_lines(*, as_of: date, since: date | None = None) -> pd.DataFrame:
         ],
         datetimes=["paid_at"],
     )
+    catalogue = read_sql(
+        f"""SELECT s.id, s.product_id, p.category_id, p.launched_at
+            FROM {_t(SKU)} s JOIN {_t(Product)} p ON p.id = s.product_id""",
+        columns=["sku_id", "product_id", "category_id", "launched_at"],
+    ).set_index("sku_id")
+    catalogue["launched_at"] = pd.to_datetime(catalogue["launched_at"])
+    position = catalogue.index.get_indexer(frame["sku_id"])
+    for offset, column in enumerate(["product_id", "category_id", "launched_at"]):
+        frame.insert(5 + offset, column, catalogue[column].to_numpy()[position])
     money = ["unit_price", "unit_cost", "discount", "refund_amount"]
     frame[money] = frame[money].astype("float64")
-    frame["launched_at"] = pd.to_datetime(frame["launched_at"])
     frame["net_amount"] = frame["quantity"] * frame["unit_price"] - frame["discount"]
     return frame
 

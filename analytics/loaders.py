@@ -90,9 +90,22 @@ def _shared(name: str, as_of: date, since: date | None, load) -> pd.DataFrame:
     return frame[frame["paid_at"] >= pd.Timestamp(since)].reset_index(drop=True)
 
 
+def _ts(column: str) -> str:
+    """A timestamp column as the loaders read it: seconds since the epoch on PostgreSQL
+    (a number is cheaper to send and parse than ISO text: about a second per 2.5M rows),
+    the stored text elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {column})"
+    return column
+
+
 def to_local(values: pd.Series) -> pd.Series:
-    """UTC timestamps (text or datetime) → naive datetimes in the shop's time zone."""
-    parsed = pd.to_datetime(values, utc=True, format="ISO8601")
+    """UTC timestamps (epoch seconds, text or datetime) → naive datetimes in the shop's
+    time zone."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        parsed = pd.to_datetime(values, unit="s", utc=True).dt.round("us")
+    else:
+        parsed = pd.to_datetime(values, utc=True, format="ISO8601")
     return parsed.dt.tz_convert(settings.TIME_ZONE).dt.tz_localize(None)
 
 
@@ -132,7 +145,7 @@ def _paid_orders(*, as_of: date, since: date | None = None) -> pd.DataFrame:
     """
     where, params = _paid_between(as_of, since)
     sql = f"""
-        SELECT o.id, o.customer_id, o.channel_id, o.paid_at, o.paid_total, o.discount_total,
+        SELECT o.id, o.customer_id, o.channel_id, {_ts("o.paid_at")}, o.paid_total, o.discount_total,
                o.logistics_cost, COALESCE(r.refunds, 0), COALESCE(l.cogs, 0),
                COALESCE(c.commission_rate, 0)
         FROM {_t(Order)} o
@@ -182,7 +195,7 @@ def _paid_lines(*, as_of: date, since: date | None = None) -> pd.DataFrame:
     # The catalogue columns are mapped from two small tables afterwards: joining them here
     # would widen millions of rows in the database and on the wire.
     sql = f"""
-        SELECT ol.order_id, o.customer_id, o.channel_id, o.paid_at, ol.sku_id, ol.quantity,
+        SELECT ol.order_id, o.customer_id, o.channel_id, {_ts("o.paid_at")}, ol.sku_id, ol.quantity,
                ol.unit_price, ol.unit_cost, ol.discount, COALESCE(r.quantity, 0),
                COALESCE(r.refund, 0)
         FROM {_t(OrderLine)} ol
@@ -227,7 +240,7 @@ def _paid_lines(*, as_of: date, since: date | None = None) -> pd.DataFrame:
 
 def customers(*, as_of: date) -> pd.DataFrame:
     """Customers registered up to the end of ``as_of``: customer_id, registered_at (local)."""
-    sql = f"SELECT id, registered_at FROM {_t(Customer)} WHERE registered_at < %s"
+    sql = f"SELECT id, {_ts('registered_at')} FROM {_t(Customer)} WHERE registered_at < %s"
     return read_sql(
         sql, [day_end(as_of)], columns=["customer_id", "registered_at"], datetimes=["registered_at"]
     )
@@ -244,7 +257,7 @@ def events(*, start: date, end: date, types: Sequence[str] | None = None) -> pd.
         type_sql = f"AND type IN ({', '.join(['%s'] * len(types))})"
         params.extend(types)
     sql = f"""
-        SELECT session_id, customer_id, type, occurred_at, channel_id, product_id
+        SELECT session_id, customer_id, type, {_ts("occurred_at")}, channel_id, product_id
         FROM {_t(Event)} WHERE occurred_at >= %s AND occurred_at < %s {type_sql}
     """
     return read_sql(
@@ -259,7 +272,7 @@ def reviews(*, start: date, end: date) -> pd.DataFrame:
     """Reviews created from the start of ``start`` to the end of ``end``: product_id,
     rating, created_at (local)."""
     sql = f"""
-        SELECT s.product_id, r.rating, r.created_at
+        SELECT s.product_id, r.rating, {_ts("r.created_at")}
         FROM {_t(Review)} r
         JOIN {_t(OrderLine)} ol ON ol.id = r.order_line_id
         JOIN {_t(SKU)} s ON s.id = ol.sku_id

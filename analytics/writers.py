@@ -201,8 +201,18 @@ def replace_range(
     keep: models.Q | None = None,
 ) -> int:
     """Replace the rows whose ``field`` lies in ``[start, end]`` (or all rows when both are
-    None) by ``frame``, in one transaction; ``keep`` spares rows matching it."""
+    None) by ``frame``, in one transaction; ``keep`` spares rows matching it.
+
+    Replacing a whole table on PostgreSQL uses ``TRUNCATE``: inserting after a ``DELETE``
+    of every row is three times slower, because each unique check still visits the dead
+    index entries. The price is an exclusive lock on the table until the transaction
+    commits (a few seconds, once a night); readers wait rather than see it empty.
+    """
     with transaction.atomic():
+        if start is None and keep is None and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"TRUNCATE {connection.ops.quote_name(model._meta.db_table)}")
+            return insert_frame(model, frame)
         stale = model.objects.all()
         if start is not None:
             stale = stale.filter(**{f"{field}__gte": start, f"{field}__lte": end})

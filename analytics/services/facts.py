@@ -41,17 +41,23 @@ def facts_compute(
     orders: pd.DataFrame,
     lines: pd.DataFrame,
     events: pd.DataFrame,
+    whole_history: bool = False,
 ) -> FactsResult:
     """Write the facts of ``[start, as_of]`` from the frames the kpis step loaded: all paid
-    orders up to ``as_of``, paid lines and events from (at least) ``start``."""
+    orders up to ``as_of``, paid lines and events from (at least) ``start``.
+    ``whole_history``: ``start`` is the first paid order, so the daily tables are replaced
+    whole (rows after ``as_of`` from a later-dated run go too)."""
     day = pd.Timestamp(start)
     lines = lines[lines["paid_at"] >= day]
     events = events[events["occurred_at"] >= day]
     products = loaders.products().set_index("product_id")["category_id"]
     positive = settings.ANALYTICS["QUALITY_POSITIVE_RATING"]
 
+    everything = whole_history  # no day before ``start`` is kept: replace the tables
+
     def daily(model, frame):
-        return replace_range(model, _ids(frame), field="date", start=start, end=as_of)
+        first = None if everything else start
+        return replace_range(model, _ids(frame), field="date", start=first, end=as_of)
 
     sales = daily(ProductSales, facts.product_sales(lines))
     reviews = daily(

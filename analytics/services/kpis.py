@@ -66,7 +66,14 @@ def kpis_compute(*, as_of: date, since: date | None = None) -> KpisResult:
         keep=Q(metric__in=INVENTORY_METRICS),
     )
     rows += _inventory_snapshot(as_of)
-    written = facts_compute(as_of=as_of, start=start, orders=orders, lines=lines, events=events)
+    written = facts_compute(
+        as_of=as_of,
+        start=start,
+        orders=orders,
+        lines=lines,
+        events=events,
+        whole_history=since is None,
+    )
     return KpisResult(start=start, end=as_of, rows=rows, facts=written)
 
 

@@ -109,9 +109,9 @@ class KpiSummary:
 
 def kpi_summary(f: ReportFilter) -> KpiSummary:
     """KPIs of DESIGN §3 over the period (``metrics.kpis.period_summary``), for all sales,
-    one channel (order and funnel KPIs) or one category (line KPIs: units, line revenue,
-    return rate, gross margin). With a category, only its direct stored values are used:
-    pick a leaf category or none for exact totals."""
+    one channel (order and funnel KPIs) or one category and everything under it (line
+    KPIs: units, line revenue, return rate, gross margin — the subtree's stored components
+    are summed and the ratios recomputed from the sums)."""
     return KpiSummary(current=_period_values(f), previous=_period_values(f.previous()))
 
 

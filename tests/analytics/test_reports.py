@@ -293,3 +293,22 @@ def test_the_inventory_report_lists_the_snapshot(shop):
     low = InventorySnapshot.objects.filter(date=AS_OF, low_stock=True).count()
     assert len(report.low_stock) == low
     assert inventory_report(as_of=AS_OF - timedelta(days=1)).snapshot_date is None
+
+
+def test_the_kpi_summary_of_a_category_covers_its_subtree(shop):
+    lines = loaders.paid_lines(as_of=AS_OF)
+    day = lines["paid_at"].dt.normalize()
+    home = shop["home"]
+    ids = {home.pk, shop["kitchen"].pk}
+    rows = lines[
+        (day >= pd.Timestamp(PERIOD.start)) & (day <= pd.Timestamp(PERIOD.end))
+        & lines["category_id"].isin(ids)
+    ]  # fmt: skip
+    summary = kpi_summary(ReportFilter(PERIOD.start, PERIOD.end, category=home)).current
+    assert summary["units"] == rows["quantity"].sum() > 0
+    assert summary["return_rate"] == pytest.approx(
+        rows["returned_quantity"].sum() / rows["quantity"].sum()
+    )
+    cost = (rows["quantity"] * rows["unit_cost"]).sum()
+    revenue = rows["net_amount"].sum()
+    assert summary["gross_margin"] == pytest.approx((revenue - cost) / revenue)

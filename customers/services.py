@@ -1,0 +1,142 @@
+"""Writes of the customers app: the points ledger (points_*).
+
+Every change of a customer's points is one ``PointsEntry`` row written under the
+customer's row lock, with the balance after it; ``Customer.points_balance`` moves with
+``F()`` in the same transaction, so it always equals the sum of the ledger and can never go
+negative, whatever runs concurrently. An ``idempotency_key`` makes a repeated call (a
+retried task, a double click) return the entry it wrote the first time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from customers.models import Customer, PointsEntry
+
+Reason = PointsEntry.Reason
+
+
+class PointsError(Exception):
+    INSUFFICIENT = "insufficient_points"
+    INVALID = "invalid_points"
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def points_award(
+    *,
+    customer: Customer | int,
+    points: int,
+    reason: str,
+    idempotency_key: str,
+    reference: str = "",
+    note: str = "",
+    created_by=None,
+    at: datetime | None = None,
+) -> PointsEntry:
+    """Add ``points`` (> 0) to the customer's balance."""
+    if points <= 0:
+        raise PointsError(PointsError.INVALID, f"an award is a positive number, not {points}")
+    return _write(customer, points, reason, idempotency_key, reference, note, created_by, at)
+
+
+def points_spend(
+    *,
+    customer: Customer | int,
+    points: int,
+    reason: str,
+    idempotency_key: str,
+    reference: str = "",
+    note: str = "",
+    created_by=None,
+    at: datetime | None = None,
+) -> PointsEntry:
+    """Take ``points`` (> 0) from the balance; refused when the balance is smaller."""
+    if points <= 0:
+        raise PointsError(PointsError.INVALID, f"a spend is a positive number, not {points}")
+    return _write(customer, -points, reason, idempotency_key, reference, note, created_by, at)
+
+
+def points_adjust(
+    *,
+    customer: Customer | int,
+    delta: int,
+    note: str,
+    created_by,
+    idempotency_key: str,
+    at: datetime | None = None,
+) -> PointsEntry:
+    """A manual correction by staff, up or down, always with a reason."""
+    if not note.strip():
+        raise PointsError(PointsError.INVALID, "a manual adjustment needs a reason")
+    if delta == 0:
+        raise PointsError(PointsError.INVALID, "an adjustment of 0 points changes nothing")
+    return _write(customer, delta, Reason.ADJUSTMENT, idempotency_key, "", note, created_by, at)
+
+
+def points_expire(*, customer: Customer | int, cutoff: datetime, at=None) -> PointsEntry | None:
+    """Expire what is left of the points earned before ``cutoff``, oldest first.
+
+    Points are consumed first-in, first-out: every spend, expiry and negative adjustment
+    uses the oldest points left. So what remains of the points earned before ``cutoff`` is
+    max(0, Σ earned before cutoff − Σ consumed so far), and that is what expires. Safe to
+    run twice for one cutoff (the key names it).
+    """
+    customer_id = customer.pk if isinstance(customer, Customer) else customer
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer_id).first()
+        entries = PointsEntry.objects.filter(customer_id=customer_id)
+        earned = entries.filter(delta__gt=0, created_at__lt=cutoff).aggregate(s=Sum("delta"))["s"]
+        consumed = -(entries.filter(delta__lt=0).aggregate(s=Sum("delta"))["s"] or 0)
+        left = (earned or 0) - consumed
+        if left <= 0:
+            return None
+        key = f"expiry:{customer_id}:{cutoff.isoformat()}"
+        return _write(customer_id, -left, Reason.EXPIRY, key, "", "", None, at)
+
+
+def _write(customer, delta, reason, key, reference, note, created_by, at) -> PointsEntry:
+    customer_id = customer.pk if isinstance(customer, Customer) else customer
+    existing = PointsEntry.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            balance = (
+                Customer.objects.select_for_update()
+                .values_list("points_balance", flat=True)
+                .get(pk=customer_id)
+            )
+            if balance + delta < 0:
+                raise PointsError(
+                    PointsError.INSUFFICIENT,
+                    f"the balance is {balance} points, {-delta} are needed",
+                )
+            entry = PointsEntry.objects.create(
+                customer_id=customer_id,
+                delta=delta,
+                balance_after=balance + delta,
+                reason=reason,
+                reference=reference,
+                idempotency_key=key,
+                note=note,
+                created_by=created_by,
+                created_at=at or timezone.now(),
+            )
+            Customer.objects.filter(pk=customer_id).update(
+                points_balance=F("points_balance") + delta
+            )
+            return entry
+    except IntegrityError:
+        # The same key written concurrently by another request: that one counts.
+        existing = PointsEntry.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing

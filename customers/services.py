@@ -81,6 +81,37 @@ def points_adjust(
     return _write(customer, delta, Reason.ADJUSTMENT, idempotency_key, "", note, created_by, at)
 
 
+def points_claw_back(
+    *,
+    customer: Customer | int,
+    points: int,
+    reason: str,
+    idempotency_key: str,
+    reference: str = "",
+    note: str = "",
+    at: datetime | None = None,
+) -> PointsEntry | None:
+    """Take back up to ``points`` (what a refunded order earned): as much as the balance
+    holds, since it may already be spent; the note records any shortfall. None when the
+    balance is 0."""
+    customer_id = customer.pk if isinstance(customer, Customer) else customer
+    existing = PointsEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        balance = (
+            Customer.objects.select_for_update()
+            .values_list("points_balance", flat=True)
+            .get(pk=customer_id)
+        )
+        taken = min(points, balance)
+        if taken <= 0:
+            return None
+        if taken < points:
+            note = f"{note} ({points - taken} already spent)".strip()
+        return _write(customer_id, -taken, reason, idempotency_key, reference, note, None, at)
+
+
 def points_expire(*, customer: Customer | int, cutoff: datetime, at=None) -> PointsEntry | None:
     """Expire what is left of the points earned before ``cutoff``, oldest first.
 

@@ -264,6 +264,13 @@ ANALYTICS = {
 }
 
 
+# --- Loyalty ----------------------------------------------------------------------------
+
+LOYALTY = {
+    "POINTS_PER_YUAN": env.float("LOYALTY_POINTS_PER_YUAN", default=1.0),  # × tier multiplier
+}
+
+
 # --- Django REST framework ------------------------------------------------------------
 
 REST_FRAMEWORK = {

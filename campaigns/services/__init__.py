@@ -10,6 +10,7 @@ from campaigns.services.coupons import (
     coupon_redemptions_reverse,
     coupons_issue,
 )
+from campaigns.services.loyalty import loyalty_order_paid, loyalty_order_reversed, order_points
 
 __all__ = [
     "CouponError",
@@ -19,4 +20,7 @@ __all__ = [
     "coupon_redeem",
     "coupon_redemptions_reverse",
     "coupons_issue",
+    "loyalty_order_paid",
+    "loyalty_order_reversed",
+    "order_points",
 ]

@@ -12,6 +12,7 @@ from customers.models import (
     MembershipTier,
     PointsEntry,
     Tag,
+    TierChange,
 )
 from customers.pii import can_view_pii, masked_value
 from ecomops.admin_tools import BigTableAdmin
@@ -332,3 +333,23 @@ class GroupMembershipAdmin(BigTableAdmin):
     list_select_related = ["customer", "group"]
     autocomplete_fields = ["customer", "group"]
     search_fields = ["=customer__external_id", "group__name"]
+
+
+@admin.register(TierChange)
+class TierChangeAdmin(BigTableAdmin):
+    """Tier history: written by the tier services, never edited."""
+
+    list_display = ["changed_at", "customer", "from_tier", "to_tier", "reason", "spend_12m"]
+    list_filter = ["reason", "to_tier"]
+    list_select_related = ["customer", "from_tier", "to_tier"]
+    search_fields = ["=customer__external_id"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

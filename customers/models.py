@@ -49,6 +49,37 @@ class MembershipTier(models.Model):
         return self.name
 
 
+class TierChange(models.Model):
+    """A customer's move between membership tiers, kept as history."""
+
+    class Reason(models.TextChoices):
+        UPGRADE = "upgrade", _("upgrade")
+        DOWNGRADE = "downgrade", _("downgrade")
+        MANUAL = "manual", _("manual")
+
+    customer = models.ForeignKey("Customer", on_delete=models.PROTECT, related_name="tier_changes")
+    from_tier = models.ForeignKey(
+        MembershipTier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_tier = models.ForeignKey(
+        MembershipTier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=10, choices=Reason)
+    spend_12m = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    points_12m = models.IntegerField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["customer", "changed_at"], name="tierchange_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_tier_id} -> {self.to_tier_id} ({self.reason})"
+
+
 class Tag(models.Model):
     """A label on customers: manual (staff) or computed (refreshed by analytics)."""
 

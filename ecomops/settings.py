@@ -226,6 +226,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.compute_analytics",
         "schedule": crontab(hour=2, minute=30),
     },
+    "tiers-nightly": {
+        "task": "campaigns.tasks.evaluate_tiers",
+        "schedule": crontab(hour=2, minute=0),
+    },
 }
 
 
@@ -268,6 +272,8 @@ ANALYTICS = {
 
 LOYALTY = {
     "POINTS_PER_YUAN": env.float("LOYALTY_POINTS_PER_YUAN", default=1.0),  # × tier multiplier
+    # A customer below their tier is downgraded only after holding it this many days.
+    "TIER_GRACE_DAYS": env.int("LOYALTY_TIER_GRACE_DAYS", default=30),
 }
 
 

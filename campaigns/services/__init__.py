@@ -11,6 +11,7 @@ from campaigns.services.coupons import (
     coupons_issue,
 )
 from campaigns.services.loyalty import loyalty_order_paid, loyalty_order_reversed, order_points
+from campaigns.services.tiers import loyalty_tier_upgrade, loyalty_tiers_evaluate, tier_set
 
 __all__ = [
     "CouponError",
@@ -22,5 +23,8 @@ __all__ = [
     "coupons_issue",
     "loyalty_order_paid",
     "loyalty_order_reversed",
+    "loyalty_tier_upgrade",
+    "loyalty_tiers_evaluate",
     "order_points",
+    "tier_set",
 ]

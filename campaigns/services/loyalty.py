@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from campaigns.services.coupons import coupon_redemptions_reverse
+from campaigns.services.tiers import loyalty_tier_upgrade
 from catalog.models import Order
 from customers.models import PointsEntry
 from customers.services import points_award, points_claw_back
@@ -25,13 +26,15 @@ def order_points(order: Order) -> int:
 
 
 def loyalty_order_paid(*, order: Order) -> PointsEntry | None:
-    """Award the points of a paid order, once (the order is the idempotency key)."""
+    """Award the points of a paid order, once (the order is the idempotency key), and
+    upgrade the customer's tier at once if the order lifts them."""
     if order.customer_id is None or order.status not in Order.PAID_STATUSES:
         return None
     points = order_points(order)
     if points <= 0:
+        loyalty_tier_upgrade(customer=order.customer, at=order.paid_at)
         return None
-    return points_award(
+    entry = points_award(
         customer=order.customer_id,
         points=points,
         reason=Reason.ORDER,
@@ -39,6 +42,8 @@ def loyalty_order_paid(*, order: Order) -> PointsEntry | None:
         reference=order.external_id,
         at=order.paid_at,
     )
+    loyalty_tier_upgrade(customer=order.customer, at=order.paid_at)  # upgrades happen at once
+    return entry
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from analytics.models import (
     SegmentMember,
 )
 from catalog.models import ImportJob
+from customers.models import TierChange
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +92,14 @@ def _run():
     )  # fmt: skip
 
 
+def _tier_change():
+    return TierChange.objects.create(
+        customer=f.CustomerFactory(), to_tier=f.TierFactory(), reason="upgrade"
+    )
+
+
 BUILDERS = {
+    "customers.tierchange": _tier_change,
     "analytics.analyticsrun": _run,
     "analytics.inventorysnapshot": _inventory,
     "analytics.productsales": _product_sales,

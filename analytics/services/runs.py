@@ -13,13 +13,14 @@ import traceback
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics.models import AnalyticsRun
 from analytics.services.run import STEPS, UnknownStep, analytics_run
 
 Status = AnalyticsRun.Status
+RUN_LOCK_ID = 7_301_001  # pg_advisory_xact_lock key of analytics_run_create
 
 
 class RunInProgress(Exception):
@@ -44,11 +45,21 @@ def analytics_run_create(*, user, as_of: date, only: list[str] | None = None) ->
     unknown = sorted(set(only or ()) - set(STEPS))
     if unknown:
         raise UnknownStep(f"unknown step(s) {', '.join(unknown)}; steps: {', '.join(STEPS)}")
-    busy = (
-        AnalyticsRun.objects.select_for_update()
-        .filter(status__in=[Status.QUEUED, Status.RUNNING], created_at__gte=_stale_before())
-        .first()
+    if connection.vendor == "postgresql":
+        # Serialise the check itself: with no run in progress there is no row to lock, and
+        # two requests at the same moment would both pass.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RUN_LOCK_ID])
+    in_progress = AnalyticsRun.objects.select_for_update().filter(
+        status__in=[Status.QUEUED, Status.RUNNING]
     )
+    # A run older than the task's hard time limit died with its worker: say so.
+    in_progress.filter(created_at__lt=_stale_before()).update(
+        status=Status.FAILED,
+        error="abandoned: no progress within the task time limit (the worker stopped)",
+        finished_at=timezone.now(),
+    )
+    busy = in_progress.filter(created_at__gte=_stale_before()).first()
     if busy is not None:
         raise RunInProgress(busy)
     steps = [name for name in STEPS if name in set(only or ())]

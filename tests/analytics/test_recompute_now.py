@@ -71,6 +71,8 @@ def test_a_second_run_is_refused_while_one_is_in_progress_unless_it_is_stale(set
     stale = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1)
     AnalyticsRun.objects.filter(pk=first.pk).update(created_at=stale)
     assert analytics_run_create(user=None, as_of=AS_OF).pk != first.pk
+    first.refresh_from_db()  # the dead run is no longer shown as in progress
+    assert first.status == "failed" and first.error.startswith("abandoned")
 
 
 def test_a_failing_step_records_the_error_and_never_stays_running(shop, monkeypatch):

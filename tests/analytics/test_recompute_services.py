@@ -33,3 +33,25 @@ def test_a_run_started_here_is_executed_by_the_worker(celery_worker_process):
     assert [step["name"] for step in run.report] == ["scores", "kpis"]
     assert CustomerScore.objects.count() == 3
     assert seen <= {"queued", "running", "done"}
+
+
+def test_simultaneous_starts_create_one_run():
+    from collections import Counter
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from analytics.services import RunInProgress, analytics_run_create
+
+    def start(_):
+        try:
+            analytics_run_create(user=None, as_of=date.today())
+            return "created"
+        except RunInProgress:
+            return "refused"
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = Counter(pool.map(start, range(10)))
+    assert results == Counter({"created": 1, "refused": 9})

@@ -1,22 +1,50 @@
+from django import forms
 from django.contrib import admin
-from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from analytics.models import Segment
+from analytics.selectors import segment_members
 from campaigns.models import (
     Automation,
+    AutomationRecipient,
     Campaign,
     CampaignRecipient,
     Coupon,
     CouponTemplate,
     Experiment,
     ExperimentVariant,
+    Message,
     Redemption,
+    Reward,
 )
-from ecomops.admin_tools import BigTableAdmin
+from campaigns.services import (
+    CampaignError,
+    automation_dry_run,
+    automation_run,
+    campaign_cancel,
+    campaign_launch,
+    campaign_problems,
+    campaign_progress,
+    coupons_issue,
+    coupons_void,
+)
+from ecomops.admin_actions import AuditedAdmin, form_action
+from ecomops.admin_tools import BigTableAdmin, ReadOnlyBigTableAdmin
+
+ISSUE_LIMIT = (
+    20_000  # more than this from the admin: launch a campaign (chunked, in the background)
+)
+
+
+class SegmentChoiceForm(forms.Form):
+    segment = forms.ModelChoiceField(queryset=Segment.objects.all(), label=_("segment"))
 
 
 @admin.register(CouponTemplate)
-class CouponTemplateAdmin(admin.ModelAdmin):
+class CouponTemplateAdmin(AuditedAdmin):
+    actions = ["issue_to_segment"]
     list_display = [
         "name",
         "kind",
@@ -79,9 +107,30 @@ class CouponTemplateAdmin(admin.ModelAdmin):
             return f"{start} – {end}"
         return _("always")
 
+    @form_action(
+        description=_("Issue personal coupons to a segment"),
+        form_class=SegmentChoiceForm,
+        explanation=_(
+            "Each member of the segment gets one personal coupon of each selected template "
+            "(nothing is sent: use a campaign to contact them)."
+        ),
+    )
+    def issue_to_segment(self, request, queryset, data):
+        members = list(segment_members(segment=data["segment"]).values_list("pk", flat=True))
+        if len(members) > ISSUE_LIMIT:
+            raise ValueError(
+                f"{data['segment']} has {len(members):,} members; issue to more than "
+                f"{ISSUE_LIMIT:,} through a campaign, which works in the background"
+            )
+        issued = sum(
+            len(coupons_issue(template=template, customers=members)) for template in queryset
+        )
+        return f"{issued:,} coupons issued to {len(members):,} members of {data['segment']}"
+
 
 @admin.register(Coupon)
-class CouponAdmin(BigTableAdmin):
+class CouponAdmin(AuditedAdmin, BigTableAdmin):
+    actions = ["void_coupons"]
     list_display = [
         "code",
         "template",
@@ -98,24 +147,25 @@ class CouponAdmin(BigTableAdmin):
     autocomplete_fields = ["template", "customer"]
     readonly_fields = ["times_used"]
 
+    @form_action(
+        description=_("Void the selected coupons"),
+        destructive=True,
+        explanation=_(
+            "Voided coupons can no longer be used. Used or expired ones are left as they are."
+        ),
+    )
+    def void_coupons(self, request, queryset, data):
+        return f"{coupons_void(coupons=queryset, by=request.user):,} coupons voided"
+
 
 @admin.register(Redemption)
-class RedemptionAdmin(BigTableAdmin):
+class RedemptionAdmin(ReadOnlyBigTableAdmin):
     """Redemptions are written by the coupon services only."""
 
     list_display = ["redeemed_at", "coupon", "customer", "order", "discount_amount", "reversed_at"]
     list_select_related = ["coupon", "customer", "order"]
     search_fields = ["=coupon__code", "=order__external_id", "=customer__external_id"]
     date_hierarchy = "redeemed_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ExperimentVariantInline(admin.TabularInline):
@@ -150,7 +200,7 @@ class ExperimentVariantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(AuditedAdmin):
     list_display = [
         "name",
         "goal",
@@ -159,7 +209,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "holdout_percent",
         "status",
         "scheduled_at",
-        "recipient_count",
+        "progress",
     ]
     list_filter = ["status", "goal", "audience_kind", "contact_channel"]
     list_select_related = ["audience_segment", "audience_group", "audience_tier", "coupon_template"]
@@ -171,15 +221,31 @@ class CampaignAdmin(admin.ModelAdmin):
         "coupon_template",
         "experiment",
     ]
-    readonly_fields = ["started_at", "completed_at", "created_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "problems",
+        "progress",
+        "launch_summary",
+        "started_at",
+        "sent_at",
+        "completed_at",
+        "created_by",
+        "launched_by",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["launch_now", "cancel_campaigns"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(recipients_n=Count("recipients"))
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
     @admin.display(description=_("audience"))
     def audience(self, campaign):
         target = {
             Campaign.AudienceKind.SEGMENT: campaign.audience_segment,
+            Campaign.AudienceKind.LIST: campaign.audience_segment,
             Campaign.AudienceKind.GROUP: campaign.audience_group,
             Campaign.AudienceKind.TIER: campaign.audience_tier,
         }.get(campaign.audience_kind)
@@ -189,9 +255,75 @@ class CampaignAdmin(admin.ModelAdmin):
             else campaign.get_audience_kind_display()
         )
 
-    @admin.display(description=_("recipients"), ordering="recipients_n")
-    def recipient_count(self, campaign):
-        return campaign.recipients_n
+    @admin.display(description=_("ready to launch?"))
+    def problems(self, campaign):
+        if not campaign.pk or campaign.status not in ("draft", "scheduled"):
+            return "–"
+        found = campaign_problems(campaign)
+        return "; ".join(found) if found else _("yes")
+
+    @admin.display(description=_("progress"))
+    def progress(self, campaign):
+        if campaign.status in ("draft", "scheduled"):
+            return "–"
+        state = campaign_progress(campaign)
+        if not state["planned"]:
+            return _("planning…")
+        return format_html(
+            '<progress max="100" value="{}"></progress> {} / {}',
+            state["percent"],
+            f"{state['contacted']:,}",
+            f"{state['to_contact']:,}",
+        )
+
+    @admin.display(description=_("audience at launch"))
+    def launch_summary(self, campaign):
+        stats = campaign.launch_stats or {}
+        if not stats.get("planned"):
+            return "–"
+        arms = ", ".join(f"{arm} {n:,}" for arm, n in stats["arms"].items())
+        return _(
+            "%(audience)s in the audience; %(opted_out)s opted out; %(capped)s contacted in "
+            "the last %(days)s days (frequency cap); %(recipients)s recipients: %(arms)s"
+        ) % {
+            "audience": f"{stats['audience']:,}",
+            "opted_out": f"{stats['opted_out']:,}",
+            "capped": f"{stats['frequency_capped']:,}",
+            "days": stats["frequency_cap_days"],
+            "recipients": f"{stats['recipients']:,}",
+            "arms": arms,
+        }
+
+    @form_action(
+        description=_("Launch now"),
+        permissions=("launch",),
+        explanation=_(
+            "The audience is snapshotted now; the holdout gets nothing; everyone else gets "
+            "their coupon and message in the background. This cannot be undone."
+        ),
+        submit_label=_("Launch"),
+        errors=(CampaignError,),
+    )
+    def launch_now(self, request, queryset, data):
+        launched = [campaign_launch(campaign=c, by=request.user) for c in queryset]
+        return f"{len(launched)} campaign(s) launched; progress shows on each campaign"
+
+    @form_action(
+        description=_("Cancel the selected campaigns"),
+        permissions=("launch",),
+        destructive=True,
+        explanation=_(
+            "Nothing more is sent. Coupons already issued stay valid; the report still "
+            "measures what was sent."
+        ),
+        errors=(CampaignError,),
+    )
+    def cancel_campaigns(self, request, queryset, data):
+        cancelled = [campaign_cancel(campaign=c, by=request.user) for c in queryset]
+        return f"{len(cancelled)} campaign(s) cancelled"
+
+    def has_launch_permission(self, request):
+        return request.user.has_perm("campaigns.change_campaign")
 
 
 @admin.register(CampaignRecipient)
@@ -205,7 +337,7 @@ class CampaignRecipientAdmin(BigTableAdmin):
 
 
 @admin.register(Automation)
-class AutomationAdmin(admin.ModelAdmin):
+class AutomationAdmin(AuditedAdmin):
     list_display = [
         "name",
         "trigger",
@@ -221,3 +353,61 @@ class AutomationAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     autocomplete_fields = ["coupon_template"]
     readonly_fields = ["last_run_at", "created_at"]
+    actions = ["dry_run", "run_now"]
+
+    @admin.action(description=_("Dry run: who would get what today"))
+    def dry_run(self, request, queryset):
+        runs = [(automation, automation_dry_run(automation)) for automation in queryset]
+        return TemplateResponse(
+            request,
+            "admin/campaigns/automation/dry_run.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Dry run"),
+                "opts": self.model._meta,
+                "runs": runs,
+            },
+        )
+
+    @form_action(
+        description=_("Run now (today's trigger)"),
+        explanation=_(
+            "Runs today's trigger at once, as the daily task would; a second run today "
+            "contacts nobody twice."
+        ),
+        submit_label=_("Run"),
+    )
+    def run_now(self, request, queryset, data):
+        results = [automation_run(automation) for automation in queryset]
+        return "; ".join(
+            f"{r['automation']}: {r['contacted']} contacted, {r['held_out']} held out, "
+            f"{r['cooling_down']} cooling down"
+            for r in results
+        )
+
+
+@admin.register(AutomationRecipient)
+class AutomationRecipientAdmin(ReadOnlyBigTableAdmin):
+    list_display = ["triggered_on", "automation", "customer", "arm", "coupon", "contacted_at"]
+    list_filter = ["arm", "automation"]
+    list_select_related = ["automation", "customer", "coupon"]
+    search_fields = ["=customer__external_id"]
+    date_hierarchy = "triggered_on"
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyBigTableAdmin):
+    list_display = ["sent_at", "customer", "campaign", "automation", "channel", "status", "error"]
+    list_filter = ["status", "channel"]
+    list_select_related = ["customer", "campaign", "automation"]
+    search_fields = ["=customer__external_id", "=key"]
+    date_hierarchy = "sent_at"
+
+
+@admin.register(Reward)
+class RewardAdmin(AuditedAdmin):
+    list_display = ["name", "points_cost", "coupon_template", "stock", "min_tier", "active"]
+    list_filter = ["active"]
+    list_select_related = ["coupon_template", "min_tier"]
+    search_fields = ["name"]
+    autocomplete_fields = ["coupon_template"]

@@ -102,3 +102,24 @@ def _nth_item(lines: list[CartLine], n: int, percent: Decimal) -> Decimal:
         reverse=True,
     )
     return sum((price * percent / HUNDRED for price in units[n - 1 :: n]), ZERO)
+
+
+def describe(offer: Offer) -> str:
+    """The offer in a few words, for messages and pages: "50 off orders of 99 or more"."""
+
+    def money(amount: Decimal) -> str:
+        return f"{amount.normalize():f}"
+
+    spend = f" on orders of {money(offer.min_spend)} or more" if offer.min_spend > 0 else ""
+    if offer.kind == "amount_off":
+        return f"{money(offer.value)} off{spend}"
+    if offer.kind == "percent_off":
+        cap = f" (up to {money(offer.max_discount)})" if offer.max_discount is not None else ""
+        return f"{money(offer.value)}% off{spend}{cap}"
+    if offer.kind == "threshold":
+        return f"spend {money(offer.min_spend)}, save {money(offer.value)}"
+    if offer.kind == "free_shipping":
+        return f"free shipping{spend}"
+    if offer.kind == "nth_item":
+        return f"{money(offer.value)}% off every item number {offer.nth_item or 2}{spend}"
+    raise ValueError(f"unknown coupon kind {offer.kind!r}")

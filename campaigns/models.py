@@ -303,7 +303,19 @@ class Campaign(models.Model):
     attribution_days = models.PositiveSmallIntegerField(default=14)
     cost_per_contact = models.DecimalField(max_digits=10, decimal_places=4, default=Decimal("0"))
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the last treatment recipient was contacted.")
+    )
+    launch_stats = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("Audience snapshot at launch: sizes, exclusions, arms, chunks."),
+    )
     created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    launched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -311,8 +323,13 @@ class Campaign(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "scheduled_at"], name="campaign_status_idx")]
         constraints = [
             percent_0_100("holdout_percent", "campaign_holdout_0_100"),
+            models.CheckConstraint(
+                condition=~Q(audience_kind="list") | Q(audience_segment__isnull=False),
+                name="campaign_list_audience_set",
+            ),
             models.CheckConstraint(
                 condition=Q(cost_per_contact__gte=0), name="campaign_contact_cost_gte_0"
             ),
@@ -363,6 +380,10 @@ class CampaignRecipient(models.Model):
     def __str__(self) -> str:
         return f"{self.customer_id} in {self.campaign_id} ({self.arm})"
 
+    @property
+    def is_control(self) -> bool:
+        return self.arm == self.CONTROL
+
 
 class Automation(models.Model):
     """A lifecycle trigger that sends an offer; runs daily and honours a cool-down."""
@@ -382,6 +403,9 @@ class Automation(models.Model):
         CouponTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="automations"
     )
     message = models.TextField(blank=True)
+    contact_channel = models.CharField(
+        max_length=10, choices=Campaign.ContactChannel, default=Campaign.ContactChannel.CONSOLE
+    )
     cooldown_days = models.PositiveIntegerField(default=90)
     holdout_percent = models.DecimalField(**PERCENT, default=Decimal("10"))
     active = models.BooleanField(default=True)
@@ -401,3 +425,106 @@ class Automation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AutomationRecipient(models.Model):
+    """A customer an automation triggered for on one day, and the arm they fell in.
+
+    Unique per (automation, customer, day): a daily run repeated or retried issues nothing
+    twice. The cool-down looks back over these rows (control arm included)."""
+
+    automation = models.ForeignKey(Automation, on_delete=models.PROTECT, related_name="recipients")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="automation_recipients"
+    )
+    triggered_on = models.DateField()
+    arm = models.CharField(max_length=10)
+    coupon = models.OneToOneField(
+        Coupon, on_delete=models.PROTECT, null=True, blank=True, related_name="automation_recipient"
+    )
+    contacted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-triggered_on", "-id"]
+        indexes = [
+            models.Index(
+                fields=["automation", "customer", "triggered_on"], name="autorecipient_cooldown_idx"
+            ),
+            models.Index(fields=["triggered_on"], name="autorecipient_day_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["automation", "customer", "triggered_on"], name="autorecipient_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} by {self.automation_id} on {self.triggered_on} ({self.arm})"
+
+
+class Message(models.Model):
+    """One contact of a customer, by a campaign or an automation, as rendered and handed
+    to the channel backend. ``key`` makes each contact happen once; the frequency cap reads
+    this table."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    key = models.CharField(max_length=80, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="messages")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+    )
+    automation = models.ForeignKey(
+        Automation, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+    )
+    channel = models.CharField(max_length=10, choices=Campaign.ContactChannel)
+    body = models.TextField()
+    status = models.CharField(max_length=8, choices=Status, default=Status.SENT)
+    error = models.CharField(max_length=255, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "sent_at"], name="message_customer_sent_idx"),
+            models.Index(fields=["sent_at"], name="message_sent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(campaign__isnull=True) | Q(automation__isnull=True),
+                name="message_one_sender",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Reward(models.Model):
+    """An item of the points mall: a coupon bought with points."""
+
+    name = models.CharField(max_length=100, unique=True)
+    points_cost = models.PositiveIntegerField()
+    coupon_template = models.ForeignKey(
+        CouponTemplate, on_delete=models.PROTECT, related_name="rewards"
+    )
+    stock = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("How many may still be exchanged (empty = no limit).")
+    )
+    min_tier = models.ForeignKey(
+        MembershipTier, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text=_("Only customers of this tier or above may exchange it."),
+    )  # fmt: skip
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["points_cost", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(points_cost__gt=0), name="reward_cost_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.points_cost} points)"

@@ -1,10 +1,15 @@
+import uuid
+
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import (
+    AuditEntry,
     CommunityGroup,
     Customer,
     CustomerTag,
@@ -15,13 +20,33 @@ from customers.models import (
     TierChange,
 )
 from customers.pii import can_view_pii, masked_value
-from ecomops.admin_tools import BigTableAdmin
+from customers.services import (
+    GroupError,
+    PointsError,
+    customers_mark_koc,
+    group_members_add,
+    group_members_remove,
+    points_adjust,
+)
+from ecomops.admin_actions import AuditedAdmin, form_action
+from ecomops.admin_tools import BigTableAdmin, ReadOnlyBigTableAdmin
 
 RECENT_ROWS = 20
 
 
+class PointsAdjustForm(forms.Form):
+    delta = forms.IntegerField(label=_("points (+ to add, − to remove)"))
+    note = forms.CharField(label=_("reason"), max_length=255)
+
+
+class GroupForm(forms.Form):
+    group = forms.ModelChoiceField(
+        queryset=CommunityGroup.objects.filter(active=True), label=_("group")
+    )
+
+
 @admin.register(MembershipTier)
-class MembershipTierAdmin(admin.ModelAdmin):
+class MembershipTierAdmin(AuditedAdmin):
     list_display = [
         "name",
         "rank",
@@ -65,7 +90,8 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(BigTableAdmin):
+class CustomerAdmin(AuditedAdmin, BigTableAdmin):
+    actions = ["adjust_points", "add_to_group", "remove_from_group", "mark_koc"]
     list_display = [
         "external_id",
         "name",
@@ -88,6 +114,7 @@ class CustomerAdmin(BigTableAdmin):
         "created_at",
         "updated_at",
         "score_summary",
+        "audit_trail",
         "recent_orders",
         "ledger",
     ]
@@ -122,6 +149,7 @@ class CustomerAdmin(BigTableAdmin):
             },
         ),
         (_("Analytics"), {"fields": ["score_summary", "recent_orders", "ledger"]}),
+        (_("History"), {"fields": ["audit_trail"]}),
         (_("Notes"), {"fields": ["notes", "created_at", "updated_at"]}),
     ]
 
@@ -233,6 +261,79 @@ class CustomerAdmin(BigTableAdmin):
         )
         return format_html('<table>{}</table><a href="{}">{}</a>', rows, link, _("whole ledger"))
 
+    @admin.display(description=_("audit trail (latest)"))
+    def audit_trail(self, customer):
+        if not customer.pk:
+            return "–"
+        entries = customer.audit_entries.order_by("-at", "-id")[:RECENT_ROWS]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td></tr>",
+            (
+                (
+                    timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"),
+                    e.actor_label,
+                    e.action,
+                    e.object_repr,
+                    e.before or "",
+                    e.after or "",
+                )
+                for e in entries
+            ),
+        )
+        link = (
+            reverse("admin:customers_auditentry_changelist") + f"?customer__id__exact={customer.pk}"
+        )
+        return format_html('<table>{}</table><a href="{}">{}</a>', rows, link, _("all changes"))
+
+    # --- actions (they call the services) ----------------------------------------------
+
+    @form_action(
+        description=_("Adjust points (with a reason)"),
+        form_class=PointsAdjustForm,
+        explanation=_("Each selected customer's balance moves by the same number of points."),
+        errors=(PointsError,),
+    )
+    def adjust_points(self, request, queryset, data):
+        batch = uuid.uuid4().hex[:12]
+        done = [
+            points_adjust(
+                customer=customer,
+                delta=data["delta"],
+                note=data["note"],
+                created_by=request.user,
+                idempotency_key=f"admin:{batch}:{customer.pk}",
+            )
+            for customer in queryset
+        ]
+        return f"points adjusted by {data['delta']:+d} for {len(done)} customers"
+
+    @form_action(
+        description=_("Add to a community group"),
+        form_class=GroupForm,
+        explanation=_("Customers already in the group stay; nobody is added past its capacity."),
+        errors=(GroupError,),
+    )
+    def add_to_group(self, request, queryset, data):
+        result = group_members_add(group=data["group"], customers=queryset, by=request.user)
+        return (
+            f"{result['added']} added to {data['group']}, {result['already']} already members, "
+            f"{result['full']} not added (the group is full)"
+        )
+
+    @form_action(
+        description=_("Remove from a community group"),
+        form_class=GroupForm,
+        destructive=True,
+    )
+    def remove_from_group(self, request, queryset, data):
+        removed = group_members_remove(group=data["group"], customers=queryset, by=request.user)
+        return f"{removed} removed from {data['group']}"
+
+    @form_action(description=_("Mark as KOC"))
+    def mark_koc(self, request, queryset, data):
+        return f"{customers_mark_koc(customers=queryset, by=request.user)} customers marked as KOC"
+
 
 @admin.register(CustomerTag)
 class CustomerTagAdmin(BigTableAdmin):
@@ -244,7 +345,7 @@ class CustomerTagAdmin(BigTableAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(BigTableAdmin):
+class PointsEntryAdmin(ReadOnlyBigTableAdmin):
     """The ledger is append-only: rows are written by the points services, never edited."""
 
     list_display = [
@@ -260,15 +361,6 @@ class PointsEntryAdmin(BigTableAdmin):
     list_select_related = ["customer", "created_by"]
     search_fields = ["=customer__external_id", "=reference", "=idempotency_key"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class GroupMembershipInline(admin.TabularInline):
@@ -289,7 +381,7 @@ class GroupMembershipInline(admin.TabularInline):
 
 
 @admin.register(CommunityGroup)
-class CommunityGroupAdmin(admin.ModelAdmin):
+class CommunityGroupAdmin(AuditedAdmin):
     list_display = [
         "name",
         "kind",
@@ -327,7 +419,7 @@ class CommunityGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(GroupMembership)
-class GroupMembershipAdmin(BigTableAdmin):
+class GroupMembershipAdmin(AuditedAdmin, BigTableAdmin):
     list_display = ["customer", "group", "role", "joined_at", "left_at"]
     list_filter = ["group", "role"]
     list_select_related = ["customer", "group"]
@@ -336,7 +428,7 @@ class GroupMembershipAdmin(BigTableAdmin):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(BigTableAdmin):
+class TierChangeAdmin(ReadOnlyBigTableAdmin):
     """Tier history: written by the tier services, never edited."""
 
     list_display = ["changed_at", "customer", "from_tier", "to_tier", "reason", "spend_12m"]
@@ -345,11 +437,22 @@ class TierChangeAdmin(BigTableAdmin):
     search_fields = ["=customer__external_id"]
     date_hierarchy = "changed_at"
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyBigTableAdmin):
+    """The audit trail: read-only, written by the services and the admin's own saves."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    list_display = [
+        "at",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_repr",
+        "customer",
+        "before",
+        "after",
+    ]
+    list_filter = ["action", "object_type"]
+    list_select_related = ["customer"]
+    search_fields = ["=object_id", "=customer__external_id", "actor_label"]
+    date_hierarchy = "at"

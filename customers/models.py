@@ -311,3 +311,45 @@ class GroupMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} in {self.group_id}"
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when, with the values before and after (DESIGN: audit trail).
+
+    Written by the services (launch, redeem, points, tiers, groups...) and by the admin's
+    saves and deletes; read-only everywhere. ``customer`` is set when the change concerns
+    one customer, so their record can list it."""
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(
+        max_length=100, help_text=_("The user, API key or system process that acted.")
+    )
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=60, help_text=_("app_label.model"))
+    object_id = models.CharField(max_length=40)
+    object_repr = models.CharField(max_length=200)
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="audit_entries",
+    )
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = _("audit entries")
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["customer", "at"], name="audit_customer_idx"),
+            models.Index(fields=["at"], name="audit_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action} {self.object_type} {self.object_id}"

@@ -1,4 +1,5 @@
-"""Writes of the customers app: the points ledger (points_*).
+"""Writes of the customers app: the points ledger (points_*) and community groups
+(group_*).
 
 Every change of a customer's points is one ``PointsEntry`` row written under the
 customer's row lock, with the balance after it; ``Customer.points_balance`` moves with
@@ -15,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from customers.models import Customer, PointsEntry
+from customers.audit import audit_record, audit_record_many
+from customers.models import CommunityGroup, Customer, GroupMembership, PointsEntry
 
 Reason = PointsEntry.Reason
 
@@ -78,7 +80,16 @@ def points_adjust(
         raise PointsError(PointsError.INVALID, "a manual adjustment needs a reason")
     if delta == 0:
         raise PointsError(PointsError.INVALID, "an adjustment of 0 points changes nothing")
-    return _write(customer, delta, Reason.ADJUSTMENT, idempotency_key, "", note, created_by, at)
+    entry = _write(customer, delta, Reason.ADJUSTMENT, idempotency_key, "", note, created_by, at)
+    audit_record(
+        "points_adjust",
+        entry.customer if isinstance(customer, Customer) else Customer(pk=entry.customer_id),
+        by=created_by,
+        before={"points_balance": entry.balance_after - entry.delta},
+        after={"points_balance": entry.balance_after, "note": note},
+        customer=entry.customer_id,
+    )
+    return entry
 
 
 def points_claw_back(
@@ -171,3 +182,79 @@ def _write(customer, delta, reason, key, reference, note, created_by, at) -> Poi
         if existing is None:
             raise
         return existing
+
+
+# --- Community groups -------------------------------------------------------------------
+
+
+class GroupError(Exception):
+    INACTIVE = "group_inactive"
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def group_members_add(
+    *,
+    group: CommunityGroup | int,
+    customers,
+    role: str = GroupMembership.Role.MEMBER,
+    by=None,
+    at: datetime | None = None,
+) -> dict:
+    """Add customers to a group, up to its capacity, under the group's row lock (two
+    staff filling the same group at once cannot overfill it). Customers already in it are
+    left as they are. Returns counts: added, already members, refused for capacity."""
+    at = at or timezone.now()
+    ids = list(dict.fromkeys(c.pk if isinstance(c, Customer) else c for c in customers))
+    with transaction.atomic():
+        group = CommunityGroup.objects.select_for_update().get(
+            pk=group.pk if isinstance(group, CommunityGroup) else group
+        )
+        if not group.active:
+            raise GroupError(GroupError.INACTIVE, f"{group} is not active")
+        active = GroupMembership.objects.filter(group=group, left_at__isnull=True)
+        present = set(active.filter(customer_id__in=ids).values_list("customer_id", flat=True))
+        room = max(0, group.capacity - active.count())
+        new = [cid for cid in ids if cid not in present]
+        admitted, refused = new[:room], new[room:]
+        created = GroupMembership.objects.bulk_create(
+            [
+                GroupMembership(group=group, customer_id=cid, role=role, joined_at=at)
+                for cid in admitted
+            ],
+            batch_size=2000,
+        )
+        audit_record_many(
+            "group_join", created, by=by, after={"group": group.name, "role": role}, at=at
+        )
+    return {"added": len(admitted), "already": len(present), "full": len(refused)}
+
+
+def group_members_remove(*, group: CommunityGroup | int, customers, by=None, at=None) -> int:
+    """Close the active memberships of these customers (history is kept)."""
+    at = at or timezone.now()
+    ids = [c.pk if isinstance(c, Customer) else c for c in customers]
+    with transaction.atomic():
+        memberships = list(
+            GroupMembership.objects.select_for_update().filter(
+                group=group, customer_id__in=ids, left_at__isnull=True
+            )
+        )
+        GroupMembership.objects.filter(pk__in=[m.pk for m in memberships]).update(left_at=at)
+        audit_record_many("group_leave", memberships, by=by, after={"left_at": at}, at=at)
+    return len(memberships)
+
+
+def customers_mark_koc(*, customers, is_koc: bool = True, by=None) -> int:
+    """Mark (or unmark) customers as KOCs (key opinion consumers)."""
+    ids = [c.pk if isinstance(c, Customer) else c for c in customers]
+    with transaction.atomic():
+        changing = list(Customer.objects.filter(pk__in=ids).exclude(is_koc=is_koc))
+        Customer.objects.filter(pk__in=[c.pk for c in changing]).update(is_koc=is_koc)
+        audit_record_many(
+            "koc", changing, by=by, before={"is_koc": not is_koc}, after={"is_koc": is_koc}
+        )
+    return len(changing)

@@ -159,3 +159,17 @@ def _fuzzy_lookup(field: str) -> str:
     if field.startswith("@"):
         return f"{field[1:]}__search"
     return f"{field}__icontains"
+
+
+class ReadOnlyBigTableAdmin(BigTableAdmin):
+    """A big table written by the services only (ledger, redemptions, messages, audit):
+    listed and shown, never added, edited or deleted in the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -124,6 +124,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "customers.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -216,6 +217,10 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=20 * 60)
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis re-delivers a task whose worker died unacknowledged after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 # Nightly jobs; later features add theirs here.
 CELERY_BEAT_SCHEDULE = {
     "ecomops-heartbeat": {
@@ -225,6 +230,18 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-nightly": {
         "task": "analytics.tasks.compute_analytics",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "campaigns-tick": {
+        "task": "campaigns.tasks.campaigns_tick",
+        "schedule": crontab(minute="*"),
+    },
+    "automations-daily": {
+        "task": "campaigns.tasks.run_automations",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "points-expiry-nightly": {
+        "task": "campaigns.tasks.expire_points",
+        "schedule": crontab(hour=1, minute=30),
     },
     "tiers-nightly": {
         "task": "campaigns.tasks.evaluate_tiers",
@@ -274,6 +291,39 @@ LOYALTY = {
     "POINTS_PER_YUAN": env.float("LOYALTY_POINTS_PER_YUAN", default=1.0),  # × tier multiplier
     # A customer below their tier is downgraded only after holding it this many days.
     "TIER_GRACE_DAYS": env.int("LOYALTY_TIER_GRACE_DAYS", default=30),
+    # Points to the referrer when a referred customer pays their first order.
+    "REFERRAL_POINTS": env.int("LOYALTY_REFERRAL_POINTS", default=200),
+    # Points older than this many months expire (oldest first), at the nightly expiry.
+    "POINTS_EXPIRY_MONTHS": env.int("LOYALTY_POINTS_EXPIRY_MONTHS", default=24),
+}
+
+
+# --- Campaigns and automations --------------------------------------------------------
+
+CAMPAIGNS = {
+    # No more than one campaign or automation contact per customer within this many days.
+    "FREQUENCY_CAP_DAYS": env.int("CAMPAIGNS_FREQUENCY_CAP_DAYS", default=7),
+    # Treatment recipients per launch task (each issues coupons and sends messages).
+    "CHUNK_SIZE": env.int("CAMPAIGNS_CHUNK_SIZE", default=1000),
+    # A running launch with no contact for this long is resumed by the periodic tick
+    # (and at worker start-up): chunks are idempotent, so a resume never sends twice.
+    "STALL_SECONDS": env.int("CAMPAIGNS_STALL_SECONDS", default=300),
+    # Recommended products named in a message ({{ products }}).
+    "MESSAGE_PRODUCTS": 3,
+    "CHANNEL_BACKENDS": {
+        "console": "campaigns.channels.ConsoleBackend",
+        "email": "campaigns.channels.EmailBackend",
+        "sms": "campaigns.channels.SmsGatewayBackend",
+        "wecom": "campaigns.channels.WeComBackend",
+    },
+    # The console backend appends one JSON line per message here; empty = the log only.
+    "OUTBOX_FILE": env.str("CAMPAIGNS_OUTBOX_FILE", default=""),
+    "EMAIL_SUBJECT": env.str("CAMPAIGNS_EMAIL_SUBJECT", default="A little something for you"),
+    # HTTP gateways for SMS and WeCom (JSON POST with a bearer key).
+    "SMS_GATEWAY_URL": env.str("CAMPAIGNS_SMS_GATEWAY_URL", default=""),
+    "SMS_GATEWAY_KEY": env.str("CAMPAIGNS_SMS_GATEWAY_KEY", default=""),
+    "WECOM_GATEWAY_URL": env.str("CAMPAIGNS_WECOM_GATEWAY_URL", default=""),
+    "WECOM_GATEWAY_KEY": env.str("CAMPAIGNS_WECOM_GATEWAY_KEY", default=""),
 }
 
 

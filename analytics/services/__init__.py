@@ -10,6 +10,7 @@ from analytics.services.runs import (
 from analytics.services.scores import scores_compute
 from analytics.services.segments import (
     segment_create,
+    segment_create_from_list,
     segment_refresh_count,
     segment_snapshot,
     segments_ensure_builtin,
@@ -25,6 +26,7 @@ __all__ = [
     "kpis_compute",
     "scores_compute",
     "segment_create",
+    "segment_create_from_list",
     "segment_refresh_count",
     "segment_snapshot",
     "segments_ensure_builtin",

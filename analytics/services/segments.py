@@ -9,6 +9,7 @@ from django.utils import timezone
 from analytics.metrics.rfm import RECOMMENDED_ACTIONS
 from analytics.models import LifecycleStage, RfmClass, RfmSegment, Segment, SegmentMember
 from analytics.selectors import segment_members
+from customers.models import Customer
 
 SNAPSHOT_BATCH_SIZE = 5000
 
@@ -52,16 +53,50 @@ def segment_snapshot(*, segment: Segment, as_of: date | None = None) -> int:
         segment=Segment(rule=segment.rule, kind=Segment.Kind.DYNAMIC), as_of=as_of
     )
     SegmentMember.objects.filter(segment=segment).delete()
-    now = timezone.now()
     ids = rule_matches.values_list("pk", flat=True).order_by("pk")
+    _add_members(segment, ids.iterator(chunk_size=SNAPSHOT_BATCH_SIZE))
+    return segment_refresh_count(segment=segment, as_of=as_of)
+
+
+def _add_members(segment: Segment, customer_ids) -> None:
+    now = timezone.now()
     batch: list[SegmentMember] = []
-    for customer_id in ids.iterator(chunk_size=SNAPSHOT_BATCH_SIZE):
+    for customer_id in customer_ids:
         batch.append(SegmentMember(segment=segment, customer_id=customer_id, added_at=now))
         if len(batch) >= SNAPSHOT_BATCH_SIZE:
             SegmentMember.objects.bulk_create(batch)
             batch = []
     SegmentMember.objects.bulk_create(batch)
-    return segment_refresh_count(segment=segment, as_of=as_of)
+
+
+@transaction.atomic
+def segment_create_from_list(
+    *,
+    name: str,
+    external_ids: list[str],
+    description: str = "",
+    created_by: AbstractBaseUser | None = None,
+) -> tuple[Segment, list[str]]:
+    """A static segment of the customers an uploaded list names by external id.
+
+    Returns the segment and the ids that matched no customer (reported, not invented)."""
+    wanted = list(dict.fromkeys(x.strip() for x in external_ids if x and x.strip()))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), SNAPSHOT_BATCH_SIZE):
+        part = wanted[start : start + SNAPSHOT_BATCH_SIZE]
+        found.update(Customer.objects.filter(external_id__in=part).values_list("external_id", "pk"))
+    segment = Segment(
+        name=name,
+        rule={"all": []},
+        kind=Segment.Kind.STATIC,
+        description=description or f"Uploaded list of {len(found):,} customers",
+        created_by=created_by,
+    )
+    segment.full_clean()
+    segment.save()
+    _add_members(segment, sorted(found.values()))
+    segment_refresh_count(segment=segment)
+    return segment, [x for x in wanted if x not in found]
 
 
 def segment_refresh_count(*, segment: Segment, as_of: date | None = None) -> int:

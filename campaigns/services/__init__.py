@@ -1,6 +1,27 @@
 """Writes of the campaigns app, one module per part (coupons first; campaigns, points and
 automations follow)."""
 
+from campaigns.services.automations import (
+    automation_dry_run,
+    automation_plan,
+    automation_run,
+    automations_run,
+)
+from campaigns.services.campaigns import (
+    CampaignError,
+    campaign_audience,
+    campaign_cancel,
+    campaign_complete,
+    campaign_launch,
+    campaign_plan,
+    campaign_problems,
+    campaign_progress,
+    campaign_schedule,
+    campaign_send_chunk,
+    campaigns_complete_due,
+    campaigns_launch_due,
+    campaigns_resume_stalled,
+)
 from campaigns.services.coupons import (
     CouponError,
     Quote,
@@ -9,22 +30,53 @@ from campaigns.services.coupons import (
     coupon_redeem,
     coupon_redemptions_reverse,
     coupons_issue,
+    coupons_void,
 )
-from campaigns.services.loyalty import loyalty_order_paid, loyalty_order_reversed, order_points
+from campaigns.services.loyalty import (
+    RewardError,
+    loyalty_order_paid,
+    loyalty_order_reversed,
+    loyalty_points_expire,
+    order_points,
+    points_mall_exchange,
+    referral_credit,
+)
 from campaigns.services.tiers import loyalty_tier_upgrade, loyalty_tiers_evaluate, tier_set
 
 __all__ = [
+    "CampaignError",
     "CouponError",
     "Quote",
+    "RewardError",
+    "automation_dry_run",
+    "automation_plan",
+    "automation_run",
+    "automations_run",
+    "campaign_audience",
+    "campaign_cancel",
+    "campaign_complete",
+    "campaign_launch",
+    "campaign_plan",
+    "campaign_problems",
+    "campaign_progress",
+    "campaign_schedule",
+    "campaign_send_chunk",
+    "campaigns_complete_due",
+    "campaigns_launch_due",
+    "campaigns_resume_stalled",
     "coupon_create_public",
     "coupon_quote",
     "coupon_redeem",
     "coupon_redemptions_reverse",
     "coupons_issue",
+    "coupons_void",
     "loyalty_order_paid",
     "loyalty_order_reversed",
+    "loyalty_points_expire",
     "loyalty_tier_upgrade",
     "loyalty_tiers_evaluate",
     "order_points",
+    "points_mall_exchange",
+    "referral_credit",
     "tier_set",
 ]

@@ -22,6 +22,7 @@ from django.utils import timezone
 from campaigns.discounts import ZERO, CartLine, Offer, discount, eligible_lines, eligible_subtotal
 from campaigns.models import Coupon, CouponTemplate, Redemption
 from catalog.models import Category, Order, OrderLine
+from customers.audit import audit_record_many
 from customers.models import Customer, GroupMembership
 
 # Unambiguous characters (no 0/O, 1/I/L): codes are read aloud and typed from screens.
@@ -92,11 +93,15 @@ def coupons_issue(
     ]
     try:
         with transaction.atomic():
-            return Coupon.objects.bulk_create(coupons, batch_size=2000)
+            created = Coupon.objects.bulk_create(coupons, batch_size=2000)
     except IntegrityError:  # a code collision (about 1 in 10^12 per batch): draw again
         for coupon in coupons:
             coupon.code = new_code()
-        return Coupon.objects.bulk_create(coupons, batch_size=2000)
+        created = Coupon.objects.bulk_create(coupons, batch_size=2000)
+    audit_record_many(
+        "issue", created, after=lambda c: {"template": template.name, "code": c.code}, at=issued_at
+    )
+    return created
 
 
 def coupon_create_public(*, template: CouponTemplate, code: str) -> Coupon:
@@ -331,3 +336,18 @@ def template_redemption_totals(template: CouponTemplate) -> dict:
     live = Redemption.objects.filter(coupon__template=template, reversed_at__isnull=True)
     total = live.aggregate(total=Sum("discount_amount"))["total"]
     return {"redemptions": live.count(), "discount": total or ZERO}
+
+
+@transaction.atomic
+def coupons_void(*, coupons, by=None, at=None) -> int:
+    """Void issued coupons (they can no longer be used); used or expired ones stay as they
+    are. Returns how many were voided."""
+    ids = [c.pk if isinstance(c, Coupon) else c for c in coupons]
+    voiding = list(
+        Coupon.objects.select_for_update().filter(pk__in=ids, status=Coupon.Status.ISSUED)
+    )
+    Coupon.objects.filter(pk__in=[c.pk for c in voiding]).update(status=Coupon.Status.VOID)
+    audit_record_many(
+        "void", voiding, by=by, before={"status": "issued"}, after={"status": "void"}, at=at
+    )
+    return len(voiding)

@@ -5,14 +5,24 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
-from campaigns.services.coupons import coupon_redemptions_reverse
+from campaigns.models import Coupon, Reward
+from campaigns.services.coupons import coupon_redemptions_reverse, coupons_issue
 from campaigns.services.tiers import loyalty_tier_upgrade
 from catalog.models import Order
-from customers.models import PointsEntry
-from customers.services import points_award, points_claw_back
+from customers.models import Customer, PointsEntry
+from customers.services import (
+    PointsError,
+    points_award,
+    points_claw_back,
+    points_expire,
+    points_spend,
+)
 
 Reason = PointsEntry.Reason
 
@@ -33,6 +43,7 @@ def loyalty_order_paid(*, order: Order) -> PointsEntry | None:
     points = order_points(order)
     if points <= 0:
         loyalty_tier_upgrade(customer=order.customer, at=order.paid_at)
+        referral_credit(order=order)
         return None
     entry = points_award(
         customer=order.customer_id,
@@ -43,7 +54,35 @@ def loyalty_order_paid(*, order: Order) -> PointsEntry | None:
         at=order.paid_at,
     )
     loyalty_tier_upgrade(customer=order.customer, at=order.paid_at)  # upgrades happen at once
+    referral_credit(order=order)
     return entry
+
+
+def referral_credit(*, order: Order) -> PointsEntry | None:
+    """Points to the referrer when a referred customer pays their first order (once per
+    referred customer, whatever is retried)."""
+    customer = order.customer
+    bonus = settings.LOYALTY["REFERRAL_POINTS"]
+    if customer is None or customer.referred_by_id is None or bonus <= 0:
+        return None
+    first = (
+        Order.objects.paid()
+        .filter(customer_id=customer.pk)
+        .order_by("paid_at", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if first != order.pk:
+        return None
+    return points_award(
+        customer=customer.referred_by_id,
+        points=bonus,
+        reason=Reason.REFERRAL,
+        idempotency_key=f"referral:{customer.pk}",
+        reference=customer.external_id,
+        note=f"first order {order.external_id} of referred customer {customer.external_id}",
+        at=order.paid_at,
+    )
 
 
 @transaction.atomic
@@ -63,3 +102,80 @@ def loyalty_order_reversed(*, order: Order) -> dict:
             note=f"order {order.external_id} {order.get_status_display()}",
         )
     return {"redemptions_reversed": redemptions, "points_taken_back": -taken.delta if taken else 0}
+
+
+class RewardError(Exception):
+    UNAVAILABLE = "reward_unavailable"
+    OUT_OF_STOCK = "out_of_stock"
+    TIER_TOO_LOW = "tier_too_low"
+    INSUFFICIENT = "insufficient_points"
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def points_mall_exchange(
+    *, customer: Customer | int, reward: Reward | int, idempotency_key: str, at=None
+) -> Coupon:
+    """Exchange points for a reward's coupon: the points are spent and the coupon issued
+    in one transaction, under the reward's row lock (stock never goes below 0). A repeated
+    call with the same key returns the coupon of the first."""
+    at = at or timezone.now()
+    customer_id = customer.pk if isinstance(customer, Customer) else customer
+    key = f"mall:{idempotency_key}"
+    done = PointsEntry.objects.filter(idempotency_key=key).first()
+    if done is not None:
+        return Coupon.objects.get(code=done.reference)
+    with transaction.atomic():
+        reward = (
+            Reward.objects.select_for_update()
+            .select_related("coupon_template", "min_tier")
+            .get(pk=reward.pk if isinstance(reward, Reward) else reward)
+        )
+        if not reward.active or not reward.coupon_template.active:
+            raise RewardError(RewardError.UNAVAILABLE, f"{reward.name} is not available")
+        if reward.stock is not None and reward.stock <= 0:
+            raise RewardError(RewardError.OUT_OF_STOCK, f"{reward.name} is out of stock")
+        person = Customer.objects.select_related("tier").get(pk=customer_id)
+        if reward.min_tier and (person.tier is None or person.tier.rank < reward.min_tier.rank):
+            raise RewardError(
+                RewardError.TIER_TOO_LOW,
+                f"{reward.name} is for {reward.min_tier} members and above",
+            )
+        (coupon,) = coupons_issue(
+            template=reward.coupon_template, customers=[customer_id], issued_at=at
+        )
+        try:
+            points_spend(
+                customer=customer_id, points=reward.points_cost, reason=Reason.REDEMPTION,
+                idempotency_key=key, reference=coupon.code, note=f"points mall: {reward.name}", at=at,
+            )  # fmt: skip
+        except PointsError as error:
+            raise RewardError(RewardError.INSUFFICIENT, error.message) from error
+        if reward.stock is not None:
+            Reward.objects.filter(pk=reward.pk).update(stock=F("stock") - 1)
+    return coupon
+
+
+def loyalty_points_expire(*, at=None) -> dict:
+    """Expire points older than ``LOYALTY["POINTS_EXPIRY_MONTHS"]``, oldest first, for
+    every customer who still holds some (the nightly task; safe to run twice)."""
+    at = at or timezone.now()
+    months = settings.LOYALTY["POINTS_EXPIRY_MONTHS"]
+    cutoff = at - relativedelta(months=months)
+    holders = (
+        PointsEntry.objects.filter(
+            delta__gt=0, created_at__lt=cutoff, customer__points_balance__gt=0
+        )
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    expired = customers = 0
+    for customer_id in holders.iterator(chunk_size=2000):
+        entry = points_expire(customer=customer_id, cutoff=cutoff, at=at)
+        if entry is not None:
+            customers += 1
+            expired -= entry.delta
+    return {"cutoff": cutoff.isoformat(), "customers": customers, "points": expired}

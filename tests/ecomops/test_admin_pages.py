@@ -21,8 +21,9 @@ from analytics.models import (
     Recommendation,
     SegmentMember,
 )
+from campaigns.models import AutomationRecipient, Message, Reward
 from catalog.models import ImportJob
-from customers.models import TierChange
+from customers.models import AuditEntry, TierChange
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +147,33 @@ BUILDERS = {
     "campaigns.experiment": f.ExperimentFactory,
     "campaigns.experimentvariant": f.ExperimentVariantFactory,
     "campaigns.automation": f.AutomationFactory,
+    "campaigns.automationrecipient": lambda: AutomationRecipient.objects.create(
+        automation=f.AutomationFactory(),
+        customer=f.CustomerFactory(),
+        triggered_on=date(2026, 7, 6),
+        arm="treatment",
+    ),
+    "campaigns.message": lambda: Message.objects.create(
+        key=f"test:{Message.objects.count()}",
+        customer=f.CustomerFactory(),
+        channel="console",
+        body="Hi",
+    ),
+    "campaigns.reward": lambda: Reward.objects.create(
+        name=f"Voucher {Reward.objects.count()}",
+        points_cost=500,
+        coupon_template=f.CouponTemplateFactory(),
+    ),
+    "customers.auditentry": lambda: AuditEntry.objects.create(
+        actor_label="ops",
+        action="change",
+        object_type="customers.customer",
+        object_id="1",
+        object_repr="C000001",
+        customer=f.CustomerFactory(),
+        before={"a": 1},
+        after={"a": 2},
+    ),
 }
 OUR_MODELS = sorted(
     label

@@ -1,0 +1,427 @@
+"""Campaigns: schedule, launch, fan out in chunks, cancel, resume, complete.
+
+A launch happens in three steps, each safe to repeat:
+
+1. :func:`campaign_launch` (a person, or the tick for a scheduled campaign) moves the
+   campaign to *running* under a row lock and queues the plan.
+2. :func:`campaign_plan` snapshots the audience once: opted-out customers and those
+   contacted within the frequency cap are left out (and counted), the rest are split into
+   arms by a hash of (campaign, customer) and written as ``CampaignRecipient`` rows — all
+   in one transaction, so a plan either happened completely or not at all. It then queues
+   one :func:`campaign_send_chunk` per ``CHUNK_SIZE`` treatment recipients not yet
+   contacted.
+3. :func:`campaign_send_chunk` locks its recipients (``SKIP LOCKED``), skips any already
+   contacted, issues their coupons, renders and sends their messages and marks them
+   contacted — one transaction. A chunk that runs twice, or two copies at once, issues
+   nothing twice: the lock and the ``contacted_at IS NULL`` filter see to it, and each
+   message has a unique key.
+
+A worker killed mid-launch leaves some chunks undone: Redis re-delivers their tasks
+(``acks_late``), and :func:`campaigns_resume_stalled` (run by the tick every minute and
+at worker start-up) re-plans launches that made no progress for ``STALL_SECONDS``.
+
+Delivery through an outside gateway happens inside the chunk's transaction, before the
+commit; if the commit then fails, the retried chunk sends again. Coupons and the message
+log are exactly-once; an outside SMS may, in that rare case, arrive twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from analytics.selectors import segment_members
+from analytics.writers import insert_frame
+from campaigns.assignment import CONTROL, TREATMENT, Split, assign
+from campaigns.channels import backend_for
+from campaigns.messages import validate_message
+from campaigns.models import Campaign, CampaignRecipient, CouponTemplate, Experiment, Message
+from campaigns.services.delivery import prepare, send_and_record
+from customers.audit import audit_record
+from customers.models import Customer, GroupMembership
+
+S = Campaign.Status
+
+
+class CampaignError(Exception):
+    INVALID_STATE = "invalid_state"
+    INVALID = "invalid"
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _setting(name: str):
+    return settings.CAMPAIGNS[name]
+
+
+# --- Checks ----------------------------------------------------------------------------
+
+
+def campaign_problems(campaign: Campaign) -> list[str]:
+    """What stops ``campaign`` from launching, in words (empty when it can launch)."""
+    problems = []
+    targets = {
+        Campaign.AudienceKind.SEGMENT: campaign.audience_segment_id,
+        Campaign.AudienceKind.LIST: campaign.audience_segment_id,
+        Campaign.AudienceKind.GROUP: campaign.audience_group_id,
+        Campaign.AudienceKind.TIER: campaign.audience_tier_id,
+    }
+    if not targets.get(campaign.audience_kind):
+        problems.append(f"choose the {campaign.get_audience_kind_display()} to send to")
+    if campaign.coupon_template_id is None and not campaign.message.strip():
+        problems.append("give the campaign an offer (coupon template) or a message")
+    if campaign.coupon_template_id and not campaign.coupon_template.active:
+        problems.append(f"the coupon template {campaign.coupon_template} is not active")
+    texts = [campaign.message]
+    if campaign.experiment_id:
+        variants = list(campaign.experiment.variants.all())
+        if len(variants) < 2:
+            problems.append(f"the experiment {campaign.experiment} needs at least two variants")
+        try:
+            _split(campaign, variants)
+        except ValueError as error:
+            problems.append(str(error))
+        texts += [variant.message for variant in variants]
+    for text in texts:
+        try:
+            validate_message(text)
+        except ValueError as error:
+            problems.append(f"message: {error}")
+    return problems
+
+
+def _split(campaign: Campaign, variants=None) -> Split:
+    if campaign.experiment_id is None:
+        return Split(holdout_percent=campaign.holdout_percent)
+    if variants is None:
+        variants = list(campaign.experiment.variants.all())
+    return Split(
+        holdout_percent=campaign.holdout_percent,
+        variants=[(variant.name, variant.weight) for variant in variants],
+        allocation_percent=campaign.experiment.allocation_percent,
+    )
+
+
+def _locked(campaign: Campaign | int) -> Campaign:
+    pk = campaign.pk if isinstance(campaign, Campaign) else campaign
+    return (
+        Campaign.objects.select_for_update(of=("self",))
+        .select_related("coupon_template", "experiment")
+        .get(pk=pk)
+    )
+
+
+# --- Audience --------------------------------------------------------------------------
+
+
+def campaign_audience(campaign: Campaign, *, at: datetime | None = None) -> QuerySet[Customer]:
+    """Everyone the campaign is addressed to, before opt-outs and the frequency cap."""
+    kind = campaign.audience_kind
+    if kind in (Campaign.AudienceKind.SEGMENT, Campaign.AudienceKind.LIST):
+        as_of = timezone.localdate(at) if at else None
+        return segment_members(segment=campaign.audience_segment, as_of=as_of)
+    if kind == Campaign.AudienceKind.GROUP:
+        members = GroupMembership.objects.filter(
+            group_id=campaign.audience_group_id, left_at__isnull=True
+        )
+        return Customer.objects.filter(pk__in=members.values("customer_id"))
+    if kind == Campaign.AudienceKind.TIER:
+        return Customer.objects.filter(tier_id=campaign.audience_tier_id)
+    raise CampaignError(CampaignError.INVALID, f"unknown audience kind {kind!r}")
+
+
+def contacted_since(cutoff: datetime) -> QuerySet:
+    """Customers with a message sent at or after ``cutoff`` (for the frequency cap)."""
+    return Message.objects.filter(sent_at__gte=cutoff, status=Message.Status.SENT).values(
+        "customer_id"
+    )
+
+
+# --- Life cycle ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def campaign_schedule(*, campaign: Campaign, scheduled_at: datetime, by=None) -> Campaign:
+    campaign = _locked(campaign)
+    if campaign.status not in (S.DRAFT, S.SCHEDULED):
+        raise CampaignError(
+            CampaignError.INVALID_STATE,
+            f"only a draft can be scheduled; {campaign} is {campaign.get_status_display()}",
+        )
+    problems = campaign_problems(campaign)
+    if problems:
+        raise CampaignError(CampaignError.INVALID, "; ".join(problems))
+    before = campaign.status
+    campaign.status = S.SCHEDULED
+    campaign.scheduled_at = scheduled_at
+    campaign.save(update_fields=["status", "scheduled_at", "updated_at"])
+    audit_record(
+        "schedule", campaign, by=by, before={"status": before},
+        after={"status": campaign.status, "scheduled_at": scheduled_at.isoformat()},
+    )  # fmt: skip
+    return campaign
+
+
+def campaign_launch(*, campaign: Campaign | int, by=None, at: datetime | None = None) -> Campaign:
+    """Start sending now: the campaign runs, the plan is queued (after the commit)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        campaign = _locked(campaign)
+        if campaign.status not in (S.DRAFT, S.SCHEDULED):
+            raise CampaignError(
+                CampaignError.INVALID_STATE,
+                f"{campaign} is {campaign.get_status_display()}; only a draft or a scheduled "
+                "campaign can be launched",
+            )
+        problems = campaign_problems(campaign)
+        if problems:
+            raise CampaignError(CampaignError.INVALID, "; ".join(problems))
+        before = campaign.status
+        campaign.status = S.RUNNING
+        campaign.started_at = at
+        campaign.launched_by = by if getattr(by, "pk", None) else None
+        campaign.save(update_fields=["status", "started_at", "launched_by", "updated_at"])
+        if campaign.experiment_id and campaign.experiment.status == Experiment.Status.DRAFT:
+            Experiment.objects.filter(pk=campaign.experiment_id).update(
+                status=Experiment.Status.RUNNING, starts_at=at
+            )
+        audit_record(
+            "launch", campaign, by=by, before={"status": before}, after={"status": S.RUNNING}
+        )
+        pk = campaign.pk
+        transaction.on_commit(lambda: _queue_plan(pk))
+    return campaign
+
+
+def _queue_plan(campaign_id: int) -> None:
+    from campaigns.tasks import plan_campaign
+
+    plan_campaign.delay(campaign_id)
+
+
+def campaign_plan(*, campaign_id: int, queue: bool = True) -> dict:
+    """Snapshot the audience into recipients (once), then queue the chunks still to send.
+    Returns the launch stats."""
+    with transaction.atomic():
+        campaign = _locked(campaign_id)
+        if campaign.status != S.RUNNING:
+            return dict(campaign.launch_stats, skipped=campaign.status)
+        if not campaign.launch_stats.get("planned"):
+            campaign.launch_stats = _snapshot(campaign)
+            campaign.save(update_fields=["launch_stats", "updated_at"])
+    chunks = pending_chunks(campaign)
+    if not chunks:
+        _mark_sent_if_done(campaign.pk)
+    elif queue:
+        from campaigns.tasks import send_campaign_chunk
+
+        for first_id, last_id in chunks:
+            send_campaign_chunk.delay(campaign.pk, first_id, last_id)
+    return dict(campaign.launch_stats, chunks_queued=len(chunks) if queue else 0)
+
+
+def _snapshot(campaign: Campaign) -> dict:
+    at = campaign.started_at
+    audience = campaign_audience(campaign, at=at)
+    everyone = set(audience.values_list("pk", flat=True))
+    opted_out = set(audience.filter(marketing_opt_in=False).values_list("pk", flat=True))
+    cap_days = _setting("FREQUENCY_CAP_DAYS")
+    capped = set()
+    if cap_days:
+        recent = contacted_since(at - timedelta(days=cap_days))
+        capped = set(audience.filter(pk__in=recent).values_list("pk", flat=True)) - opted_out
+    eligible = sorted(everyone - opted_out - capped)
+    arms = assign(f"campaign:{campaign.pk}", eligible, _split(campaign))
+    rows = pd.DataFrame(
+        [(customer_id, name) for name, ids in arms.items() for customer_id in ids],
+        columns=["customer_id", "arm"],
+    )
+    rows["campaign_id"] = campaign.pk
+    rows["created_at"] = at
+    insert_frame(CampaignRecipient, rows)
+    return {
+        "planned": True,
+        "audience": len(everyone),
+        "opted_out": len(opted_out),
+        "frequency_capped": len(capped),
+        "frequency_cap_days": cap_days,
+        "recipients": len(eligible),
+        "arms": {name: len(ids) for name, ids in arms.items()},
+        "to_contact": len(eligible) - len(arms[CONTROL]),
+    }
+
+
+def _pending(campaign_id: int) -> QuerySet[CampaignRecipient]:
+    return CampaignRecipient.objects.filter(
+        campaign_id=campaign_id, contacted_at__isnull=True
+    ).exclude(arm=CONTROL)
+
+
+def pending_chunks(campaign: Campaign) -> list[tuple[int, int]]:
+    """(first id, last id) of each run of ``CHUNK_SIZE`` recipients still to contact."""
+    ids = list(_pending(campaign.pk).order_by("pk").values_list("pk", flat=True))
+    size = _setting("CHUNK_SIZE")
+    return [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
+
+
+def campaign_send_chunk(
+    *, campaign_id: int, first_id: int, last_id: int, at: datetime | None = None
+) -> dict:
+    """Contact the treatment recipients with ids in [first_id, last_id] not yet contacted:
+    issue their coupons, render and send their messages. Safe to run twice, or twice at once."""
+    at = at or timezone.now()
+    campaign = Campaign.objects.select_related("coupon_template", "experiment").get(pk=campaign_id)
+    if campaign.status != S.RUNNING:
+        return {"contacted": 0, "skipped": campaign.status}
+    offers = _offers(campaign)
+    backend = backend_for(campaign.contact_channel)
+    with transaction.atomic():
+        recipients = list(
+            _pending(campaign_id)
+            .filter(pk__gte=first_id, pk__lte=last_id)
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")
+        )
+        contacted = 0 if not recipients else _contact(campaign, recipients, offers, backend, at)
+    _mark_sent_if_done(campaign_id)
+    return {"contacted": contacted}
+
+
+def _offers(campaign: Campaign) -> dict[str, tuple[CouponTemplate | None, str]]:
+    """Each arm's (coupon template, message): variants override the campaign's own."""
+    offers = {TREATMENT: (campaign.coupon_template, campaign.message)}
+    if campaign.experiment_id:
+        for variant in campaign.experiment.variants.select_related("coupon_template"):
+            offers[variant.name] = (
+                variant.coupon_template or campaign.coupon_template,
+                variant.message or campaign.message,
+            )
+    return offers
+
+
+def _contact(campaign, recipients, offers, backend, at) -> int:
+    by_arm: dict[str, list[CampaignRecipient]] = {}
+    for recipient in recipients:
+        by_arm.setdefault(recipient.arm, []).append(recipient)
+    outgoing = []
+    for arm_name, members in by_arm.items():
+        template, text = offers.get(arm_name, offers[TREATMENT])
+        outgoing += prepare(
+            members, template=template, text=text, key=f"campaign:{campaign.pk}", at=at
+        )
+    CampaignRecipient.objects.bulk_update(recipients, ["coupon", "contacted_at"], batch_size=1000)
+    send_and_record(outgoing, backend, channel=campaign.contact_channel, campaign=campaign, at=at)
+    return len(recipients)
+
+
+def _mark_sent_if_done(campaign_id: int) -> None:
+    if not _pending(campaign_id).exists():
+        Campaign.objects.filter(pk=campaign_id, sent_at__isnull=True, status=S.RUNNING).update(
+            sent_at=timezone.now()
+        )
+
+
+@transaction.atomic
+def campaign_cancel(*, campaign: Campaign | int, by=None) -> Campaign:
+    """Stop a campaign: nothing more is sent. Coupons already issued stay valid (customers
+    were told about them); the report still measures what was sent."""
+    campaign = _locked(campaign)
+    if campaign.status in (S.COMPLETED, S.CANCELLED):
+        raise CampaignError(
+            CampaignError.INVALID_STATE, f"{campaign} is already {campaign.get_status_display()}"
+        )
+    before = campaign.status
+    campaign.status = S.CANCELLED
+    campaign.completed_at = timezone.now()
+    campaign.save(update_fields=["status", "completed_at", "updated_at"])
+    audit_record(
+        "cancel", campaign, by=by, before={"status": before}, after={"status": S.CANCELLED}
+    )
+    return campaign
+
+
+def campaign_complete(*, campaign: Campaign | int, by=None, at=None) -> Campaign:
+    with transaction.atomic():
+        campaign = _locked(campaign)
+        if campaign.status != S.RUNNING:
+            raise CampaignError(
+                CampaignError.INVALID_STATE,
+                f"only a running campaign can complete; {campaign} is "
+                f"{campaign.get_status_display()}",
+            )
+        campaign.status = S.COMPLETED
+        campaign.completed_at = at or timezone.now()
+        campaign.save(update_fields=["status", "completed_at", "updated_at"])
+        audit_record(
+            "complete", campaign, by=by, before={"status": S.RUNNING}, after={"status": S.COMPLETED}
+        )
+    return campaign
+
+
+def campaign_progress(campaign: Campaign) -> dict:
+    """How far the launch got: recipients to contact, contacted so far, percent."""
+    stats = campaign.launch_stats or {}
+    total = stats.get("to_contact")
+    if total is None:
+        return {"planned": False, "to_contact": None, "contacted": 0, "percent": 0}
+    done = total - _pending(campaign.pk).count() if campaign.sent_at is None else total
+    return {
+        "planned": True,
+        "to_contact": total,
+        "contacted": done,
+        "percent": 100 if total == 0 else round(100 * done / total),
+        "done": campaign.sent_at is not None,
+    }
+
+
+# --- The tick: scheduled launches, stalled launches, completion ------------------------
+
+
+def campaigns_launch_due(*, at: datetime | None = None) -> list[int]:
+    at = at or timezone.now()
+    due = Campaign.objects.filter(status=S.SCHEDULED, scheduled_at__lte=at).values_list(
+        "pk", flat=True
+    )
+    launched = []
+    for pk in list(due):
+        try:
+            campaign_launch(campaign=pk, at=at)
+        except CampaignError:
+            continue  # launched meanwhile, or no longer valid; the admin shows why
+        launched.append(pk)
+    return launched
+
+
+def campaigns_resume_stalled(*, at: datetime | None = None) -> list[int]:
+    """Re-plan running launches with no contact for ``STALL_SECONDS`` (a dead worker)."""
+    at = at or timezone.now()
+    cutoff = at - timedelta(seconds=_setting("STALL_SECONDS"))
+    running = (
+        Campaign.objects.filter(status=S.RUNNING, sent_at__isnull=True, started_at__lte=cutoff)
+        .annotate(last_contact=Max("recipients__contacted_at"))
+        .filter(Q(last_contact__isnull=True) | Q(last_contact__lte=cutoff))
+        .values_list("pk", flat=True)
+    )
+    resumed = list(running)
+    for pk in resumed:
+        _queue_plan(pk)
+    return resumed
+
+
+def campaigns_complete_due(*, at: datetime | None = None) -> list[int]:
+    """Running campaigns whose attribution window is over become completed."""
+    at = at or timezone.now()
+    done = []
+    for campaign in Campaign.objects.filter(status=S.RUNNING, sent_at__isnull=False):
+        if campaign.started_at + timedelta(days=campaign.attribution_days) <= at:
+            campaign_complete(campaign=campaign, at=at)
+            done.append(campaign.pk)
+    return done

@@ -2,8 +2,11 @@
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.conf import settings
+from django.core.cache import cache
 from django.db import OperationalError
 
+from campaigns.models import Campaign
 from campaigns.services import (
     automations_run,
     campaign_plan,
@@ -27,8 +30,11 @@ def evaluate_tiers() -> dict:
 
 @shared_task(acks_late=True, **RETRY)
 def plan_campaign(campaign_id: int) -> dict:
-    """Snapshot a launched campaign's audience (once) and queue its chunks."""
-    return campaign_plan(campaign_id=campaign_id)
+    """Snapshot a launched campaign's audience (once), queue its chunks, and make sure a
+    watch for stalled launches is running."""
+    stats = campaign_plan(campaign_id=campaign_id)
+    watch_launches.delay()
+    return stats
 
 
 @shared_task(acks_late=True, **RETRY)
@@ -54,10 +60,31 @@ def run_automations() -> dict:
     return automations_run()
 
 
+WATCH_KEY = "campaigns:watch-launches"
+
+
+@shared_task(acks_late=True, **RETRY)
+def watch_launches() -> list[int]:
+    """While a launch is unfinished, look every ``STALL_SECONDS`` for one that stalled (its
+    worker died) and resume it. One chain of these runs at a time (a cache key guards
+    it); a launch and a worker start each begin one if none is running."""
+    resumed = campaigns_resume_stalled()
+    unfinished = Campaign.objects.filter(status=Campaign.Status.RUNNING, sent_at__isnull=True)
+    stall = settings.CAMPAIGNS["STALL_SECONDS"]
+    if (
+        not watch_launches.app.conf.task_always_eager
+        and unfinished.exists()
+        and cache.add(WATCH_KEY, 1, timeout=stall)
+    ):
+        watch_launches.apply_async(countdown=stall + 1)
+    return resumed
+
+
 @worker_ready.connect
 def _resume_at_start(sender=None, **kwargs) -> None:
     """A worker that starts (again) picks up launches a dead worker left half done."""
     campaigns_tick.delay()
+    watch_launches.delay()
 
 
 @shared_task(acks_late=True, **RETRY)

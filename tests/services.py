@@ -2,6 +2,7 @@
 working on the same test database as the tests (PostgreSQL in `make test-services`)."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -51,6 +52,7 @@ class WorkerProcess:
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a kill takes the pool with it
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -63,9 +65,10 @@ class WorkerProcess:
         )
 
     def kill(self) -> None:
-        """SIGKILL: the worker dies mid-task, as in a crash (acks_late redelivers)."""
+        """SIGKILL to the worker and its pool processes: it dies mid-task, as in a crash
+        (nothing is acknowledged; Redis re-delivers, and the campaign tick resumes)."""
         if self.process and self.process.poll() is None:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
@@ -86,7 +89,16 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         )
     with django_db_blocker.unblock():
         url = database_url_of_test_db()
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "ecomops.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "ecomops.settings",
+        # Small launch chunks and a short stall time, so a test launch has many chunks
+        # and a restarted worker resumes it within seconds (production: 1000 and 300 s).
+        "CAMPAIGNS_CHUNK_SIZE": "100",
+        "CAMPAIGNS_STALL_SECONDS": "2",
+        "CELERY_VISIBILITY_TIMEOUT": "15",
+    }
     celery_app.control.purge()
     worker = WorkerProcess(env, tmp_path_factory.mktemp("celery") / "worker.log")
     worker.start()

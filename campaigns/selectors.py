@@ -1,0 +1,305 @@
+"""Reads of the campaigns app: the campaign report (uplift over the holdout) and the
+experiment result, for the admin, the pages and the API.
+
+The attribution window of a campaign runs from its start for ``attribution_days``; every
+arm, holdout included, is measured over the same window, so the comparison is fair. A
+recipient *converts* with a paid order in the window; revenue is net of refunds;
+contribution is net revenue − cost of goods − channel commission − logistics
+(DESIGN §3). Redemptions count the recipient's campaign coupon used on an order and not
+reversed. The math is in ``analytics.metrics.uplift`` and ``campaigns.verdicts``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from analytics.loaders import _t, read_sql
+from analytics.metrics.stats import (
+    min_sample_size_proportions,
+    minimum_detectable_effect,
+    srm_check,
+)
+from analytics.metrics.uplift import Uplift, uplift
+from campaigns.assignment import CONTROL, TREATMENT, Split
+from campaigns.models import Campaign, CampaignRecipient, Experiment, Redemption
+from campaigns.verdicts import Verdict, conversion_verdict, revenue_verdict
+from catalog.models import Channel, Order, OrderLine, Return
+
+PAID = tuple(str(s) for s in Order.PAID_STATUSES)
+
+
+@dataclass(frozen=True)
+class ArmResult:
+    arm: str
+    recipients: int
+    contacted: int
+    redemptions: int
+    redemption_rate: float  # redemptions / contacted
+    conversions: int
+    conversion_rate: float
+    orders: int
+    revenue: float
+    revenue_per_customer: float
+    contribution: float
+    contribution_per_customer: float
+    discount_cost: float
+    contact_cost: float
+
+
+@dataclass(frozen=True)
+class CampaignReport:
+    campaign: Campaign
+    start: datetime | None
+    end: datetime | None
+    window_complete: bool
+    arms: list[ArmResult]
+    uplift: dict[str, Uplift]  # arm → its uplift over the holdout
+    verdict: Verdict | None
+    sample_ratio_mismatch: bool
+    daily: pd.DataFrame  # date, arm, orders, revenue, contribution
+
+
+def _window(campaign: Campaign, as_of: datetime) -> tuple[datetime | None, datetime | None]:
+    if campaign.started_at is None:
+        return None, None
+    end = campaign.started_at + timedelta(days=campaign.attribution_days)
+    return campaign.started_at, min(end, as_of)
+
+
+def recipient_outcomes(campaign_ids: list[int], start: datetime, end: datetime):
+    """One row per recipient (customer_id, arm, contacted, coupon_id, converted, orders,
+    revenue, contribution, redemptions, discount) and one row per attributed order
+    (customer_id, arm, paid_at local, revenue, contribution)."""
+    recipients = pd.DataFrame.from_records(
+        CampaignRecipient.objects.filter(campaign_id__in=campaign_ids).values_list(
+            "customer_id", "arm", "contacted_at", "coupon_id"
+        ),
+        columns=["customer_id", "arm", "contacted_at", "coupon_id"],
+    )
+    recipients["contacted"] = recipients.pop("contacted_at").notna().astype(int)
+    in_list = ", ".join(["%s"] * len(PAID))
+    marks = ", ".join(["%s"] * len(campaign_ids))
+    sql = f"""
+        SELECT o.id, o.customer_id, o.paid_at, o.paid_total - COALESCE(r.refunds, 0),
+               o.paid_total - COALESCE(r.refunds, 0) - COALESCE(l.cogs, 0)
+                 - (o.paid_total - COALESCE(r.refunds, 0)) * COALESCE(c.commission_rate, 0) / 100
+                 - o.logistics_cost
+        FROM {_t(Order)} o
+        LEFT JOIN (SELECT order_id, SUM(refund_amount) AS refunds FROM {_t(Return)}
+                   GROUP BY order_id) r ON r.order_id = o.id
+        LEFT JOIN (SELECT order_id, SUM(quantity * unit_cost) AS cogs FROM {_t(OrderLine)}
+                   WHERE order_id IN (
+                       SELECT id FROM {_t(Order)} WHERE paid_at >= %s AND paid_at < %s)
+                   GROUP BY order_id) l ON l.order_id = o.id
+        LEFT JOIN {_t(Channel)} c ON c.id = o.channel_id
+        WHERE o.status IN ({in_list}) AND o.paid_at >= %s AND o.paid_at < %s
+          AND o.customer_id IN (SELECT customer_id FROM {_t(CampaignRecipient)}
+                                WHERE campaign_id IN ({marks}))
+    """
+    orders = read_sql(
+        sql,
+        [start, end, *PAID, start, end, *campaign_ids],
+        columns=["order_id", "customer_id", "paid_at", "revenue", "contribution"],
+        datetimes=["paid_at"],
+    )
+    orders[["revenue", "contribution"]] = orders[["revenue", "contribution"]].astype("float64")
+    orders = orders.merge(recipients[["customer_id", "arm"]], on="customer_id", how="inner")
+    per_customer = orders.groupby("customer_id").agg(
+        orders=("order_id", "size"),
+        revenue=("revenue", "sum"),
+        contribution=("contribution", "sum"),
+    )
+    redeemed = pd.DataFrame.from_records(
+        Redemption.objects.filter(
+            coupon__recipient__campaign_id__in=campaign_ids,
+            reversed_at__isnull=True,
+            order__status__in=PAID,
+        )
+        .values("coupon_id")
+        .annotate(n=Count("id"), discount=Sum("discount_amount"))
+        .values_list("coupon_id", "n", "discount"),
+        columns=["coupon_id", "redemptions", "discount"],
+    )
+    redeemed["discount"] = redeemed["discount"].astype("float64")
+    rows = recipients.merge(per_customer, left_on="customer_id", right_index=True, how="left")
+    rows = rows.merge(redeemed, on="coupon_id", how="left")
+    rows = rows.fillna(
+        {"orders": 0, "revenue": 0.0, "contribution": 0.0, "redemptions": 0, "discount": 0.0}
+    )
+    rows["converted"] = (rows["orders"] > 0).astype(int)
+    return rows, orders
+
+
+def _arm_result(arm: str, rows: pd.DataFrame, cost_per_contact: float) -> ArmResult:
+    n = len(rows)
+    contacted = int(rows["contacted"].sum())
+    redemptions = int(rows["redemptions"].sum())
+    conversions = int(rows["converted"].sum())
+    revenue = float(rows["revenue"].sum())
+    contribution = float(rows["contribution"].sum())
+    return ArmResult(
+        arm=arm,
+        recipients=n,
+        contacted=contacted,
+        redemptions=redemptions,
+        redemption_rate=redemptions / contacted if contacted else 0.0,
+        conversions=conversions,
+        conversion_rate=conversions / n if n else 0.0,
+        orders=int(rows["orders"].sum()),
+        revenue=round(revenue, 2),
+        revenue_per_customer=revenue / n if n else 0.0,
+        contribution=round(contribution, 2),
+        contribution_per_customer=contribution / n if n else 0.0,
+        discount_cost=round(float(rows["discount"].sum()), 2),
+        contact_cost=round(contacted * cost_per_contact, 2),
+    )
+
+
+def _arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {c: rows[c].to_numpy(dtype="float64") for c in ("converted", "revenue", "contribution")}
+
+
+def campaign_report(campaign: Campaign, *, as_of: datetime | None = None) -> CampaignReport:
+    """Every arm's outcome over the attribution window (up to ``as_of``, default now) and
+    each arm's uplift over the holdout, with intervals and a verdict in words."""
+    as_of = as_of or timezone.now()
+    start, end = _window(campaign, as_of)
+    empty_daily = pd.DataFrame(columns=["date", "arm", "orders", "revenue", "contribution"])
+    if start is None or not campaign.launch_stats.get("planned"):
+        return CampaignReport(campaign, start, end, False, [], {}, None, False, empty_daily)
+    rows, orders = recipient_outcomes([campaign.pk], start, end)
+    cost = float(campaign.cost_per_contact)
+    order = [CONTROL, TREATMENT, *sorted(set(rows["arm"]) - {CONTROL, TREATMENT})]
+    by_arm = {arm: rows[rows["arm"] == arm] for arm in order if (rows["arm"] == arm).any()}
+    arms = [_arm_result(arm, part, cost) for arm, part in by_arm.items()]
+    results = {a.arm: a for a in arms}
+    uplifts = {}
+    if CONTROL in by_arm:
+        for arm, part in by_arm.items():
+            if arm != CONTROL:
+                uplifts[arm] = uplift(
+                    _arrays(part), _arrays(by_arm[CONTROL]),
+                    discount_cost=results[arm].discount_cost, contact_cost=results[arm].contact_cost,
+                )  # fmt: skip
+    verdict = None
+    srm = False
+    shares = _split_of(campaign).expected_shares()
+    present = [arm for arm in shares if arm in by_arm]
+    if len(present) >= 2:
+        srm = srm_check([len(by_arm[a]) for a in present], [shares[a] for a in present]).mismatch
+    if CONTROL in by_arm and TREATMENT in by_arm:
+        holdout = float(campaign.holdout_percent) / 100
+        verdict = conversion_verdict(
+            a=("the holdout", results[CONTROL].conversions, results[CONTROL].recipients),
+            b=("the campaign", results[TREATMENT].conversions, results[TREATMENT].recipients),
+            allocation=(holdout, 1 - holdout),
+        )
+    daily = empty_daily
+    if len(orders):
+        orders["date"] = orders["paid_at"].dt.date
+        daily = (
+            orders.groupby(["date", "arm"])
+            .agg(
+                orders=("order_id", "size"),
+                revenue=("revenue", "sum"),
+                contribution=("contribution", "sum"),
+            )
+            .reset_index()
+        )
+    complete = start + timedelta(days=campaign.attribution_days) <= as_of
+    return CampaignReport(campaign, start, end, complete, arms, uplifts, verdict, srm, daily)
+
+
+def _split_of(campaign: Campaign) -> Split:
+    if campaign.experiment_id is None:
+        return Split(holdout_percent=campaign.holdout_percent)
+    variants = list(campaign.experiment.variants.values_list("name", "weight"))
+    return Split(
+        holdout_percent=campaign.holdout_percent,
+        variants=variants,
+        allocation_percent=campaign.experiment.allocation_percent,
+    )
+
+
+# --- Experiments ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    experiment: Experiment
+    variants: list[ArmResult]
+    comparisons: dict[str, Verdict]  # variant → verdict against the first variant
+    sample_ratio_mismatch: bool
+    baseline: str | None
+
+
+def experiment_result(experiment: Experiment, *, as_of: datetime | None = None) -> ExperimentResult:
+    """Each variant's outcome (over its campaigns' attribution windows) and a verdict for
+    every variant against the first one, on the experiment's primary metric."""
+    as_of = as_of or timezone.now()
+    variants = list(experiment.variants.order_by("name"))
+    names = [v.name for v in variants]
+    campaigns = [c for c in experiment.campaigns.all() if c.started_at is not None]
+    if not campaigns or len(variants) < 2:
+        return ExperimentResult(experiment, [], {}, False, None)
+    parts = []
+    for campaign in campaigns:
+        start, end = _window(campaign, as_of)
+        rows, _ = recipient_outcomes([campaign.pk], start, end)
+        parts.append(rows.assign(cost=float(campaign.cost_per_contact)))
+    rows = pd.concat(parts, ignore_index=True)
+    rows = rows[rows["arm"].isin(names)]
+    cost = float(campaigns[0].cost_per_contact)
+    results = [_arm_result(name, rows[rows["arm"] == name], cost) for name in names]
+    sizes = [r.recipients for r in results]
+    weights = [float(v.weight) for v in variants]
+    srm = sum(sizes) > 0 and all(w > 0 for w in weights) and srm_check(sizes, weights).mismatch
+    baseline = results[0]
+    comparisons = {}
+    for variant, result in zip(variants[1:], results[1:], strict=True):
+        if not baseline.recipients or not result.recipients:
+            continue
+        allocation = (float(variants[0].weight), float(variant.weight))
+        if experiment.primary_metric == Experiment.Metric.REVENUE_PER_USER:
+            comparisons[variant.name] = revenue_verdict(
+                a=(baseline.arm, rows[rows["arm"] == baseline.arm]["revenue"].to_numpy()),
+                b=(result.arm, rows[rows["arm"] == result.arm]["revenue"].to_numpy()),
+                allocation=allocation,
+            )
+        else:
+            comparisons[variant.name] = conversion_verdict(
+                a=(baseline.arm, baseline.conversions, baseline.recipients),
+                b=(result.arm, result.conversions, result.recipients),
+                allocation=allocation,
+            )
+    return ExperimentResult(experiment, results, comparisons, srm, baseline.arm)
+
+
+def experiment_sample_plan(
+    *, baseline_rate: float, mde: float, audience: int, variants: int = 2,
+    allocation_percent: float = 100, holdout_percent: float = 0, alpha: float = 0.05,
+    power: float = 0.8,
+) -> dict:  # fmt: skip
+    """Before launch: customers needed per variant to detect a relative lift ``mde`` on
+    ``baseline_rate``, what this audience gives per variant, and the smallest lift it can
+    detect."""
+    needed = min_sample_size_proportions(baseline_rate, mde, alpha=alpha, power=power)
+    per_variant = int(audience * (1 - holdout_percent / 100) * allocation_percent / 100 / variants)
+    detectable = (
+        minimum_detectable_effect(baseline_rate, per_variant, alpha=alpha, power=power)
+        if per_variant > 1
+        else float("nan")
+    )
+    return {
+        "needed_per_variant": needed.n_a,
+        "needed_total": needed.n_a * variants,
+        "available_per_variant": per_variant,
+        "enough": per_variant >= needed.n_a,
+        "minimum_detectable_lift": detectable,
+    }

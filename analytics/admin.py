@@ -80,6 +80,7 @@ class SegmentAdmin(admin.ModelAdmin):
         "member_count",
         "member_count_at",
         "preview",
+        "campaign_link",
         "created_by",
         "created_at",
         "updated_at",
@@ -90,6 +91,7 @@ class SegmentAdmin(admin.ModelAdmin):
         "kind",
         "rule",
         "recommended_action",
+        "campaign_link",
         "preview",
         "member_count",
         "member_count_at",
@@ -98,6 +100,15 @@ class SegmentAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+    @admin.display(description=_("act on it"))
+    def campaign_link(self, segment):
+        if not segment.pk:
+            return "–"
+        # By URL name only: the campaigns app builds the draft (analytics imports nothing
+        # of campaigns).
+        url = reverse("admin:campaigns_campaign_from_segment", args=[segment.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Create a campaign"))
 
     @admin.display(description=_("preview"))
     def preview(self, segment):

@@ -10,7 +10,6 @@ places as ``Decimal`` before they are stored; NaN becomes NULL.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,6 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 from django.db import connection, models, transaction
+
+from ecomops.bulk import copy_text
 
 BATCH_SIZE = 5000
 
@@ -137,18 +138,6 @@ def _copy_upsert(model, frame, fields, unique_fields, update_fields) -> None:
         cursor.execute(f"DROP TABLE {temp}")
 
 
-def _copy_text(value) -> str:
-    """A value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, dict | list):
-        value = json.dumps(value, separators=(",", ":"))
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
 def _copy_column(values: pd.Series, field: models.Field) -> pd.Series:
     """One column as COPY text, vectorised for numbers. Money is written as the float's
     shortest repr and rounded by the column's numeric type on input (half away from zero,
@@ -168,14 +157,14 @@ def _copy_column(values: pd.Series, field: models.Field) -> pd.Series:
         try:
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
         except TypeError:  # unhashable values (JSON dicts and lists)
-            return values.map(lambda v: "\\N" if v is None else _copy_text(v))
-        formatted = np.array([_copy_text(_plain(v)) for v in uniques] + ["\\N"], dtype=object)
+            return values.map(lambda v: "\\N" if v is None else copy_text(v))
+        formatted = np.array([copy_text(_plain(v)) for v in uniques] + ["\\N"], dtype=object)
         return pd.Series(formatted[codes], index=values.index)
     return text.where(~missing, "\\N")
 
 
 def _plain(value):
-    """A pandas scalar as the Python value _copy_text formats."""
+    """A pandas scalar as the Python value copy_text formats."""
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
     if isinstance(value, np.generic):

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.template.response import TemplateResponse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from analytics.models import Segment
@@ -19,11 +19,13 @@ from campaigns.models import (
     Redemption,
     Reward,
 )
+from campaigns.selectors import campaign_report
 from campaigns.services import (
     CampaignError,
     automation_dry_run,
     automation_run,
     campaign_cancel,
+    campaign_draft_for_segment,
     campaign_launch,
     campaign_problems,
     campaign_progress,
@@ -226,6 +228,7 @@ class CampaignAdmin(AuditedAdmin):
         "problems",
         "progress",
         "launch_summary",
+        "report",
         "started_at",
         "sent_at",
         "completed_at",
@@ -235,6 +238,34 @@ class CampaignAdmin(AuditedAdmin):
         "updated_at",
     ]
     actions = ["launch_now", "cancel_campaigns"]
+
+    def get_urls(self):
+        from django.urls import path
+
+        extra = [
+            path(
+                "from-segment/<int:segment_id>/",
+                self.admin_site.admin_view(self.from_segment_view),
+                name="campaigns_campaign_from_segment",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def from_segment_view(self, request, segment_id):
+        """One click from a segment: a draft with its recommended offer, ready to launch."""
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import get_object_or_404, redirect
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        segment = get_object_or_404(Segment, pk=segment_id)
+        campaign = campaign_draft_for_segment(segment=segment, by=request.user)
+        self.message_user(
+            request,
+            _("Draft campaign for %(segment)s: check the offer and message, then launch it.")
+            % {"segment": segment},
+        )
+        return redirect("admin:campaigns_campaign_change", campaign.pk)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -293,6 +324,41 @@ class CampaignAdmin(AuditedAdmin):
             "recipients": f"{stats['recipients']:,}",
             "arms": arms,
         }
+
+    @admin.display(description=_("report"))
+    def report(self, campaign):
+        if not campaign.pk or campaign.started_at is None:
+            return "–"
+        result = campaign_report(campaign)
+        if not result.arms:
+            return _("planning…")
+        header = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("arm"), _("recipients"), _("redeemed"), _("converted"), _("revenue / customer"),
+            _("discount cost"), _("contact cost"),
+        )  # fmt: skip
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (a.arm, f"{a.recipients:,}", f"{a.redemptions:,} ({a.redemption_rate:.1%})",
+                 f"{a.conversions:,} ({a.conversion_rate:.1%})", f"{a.revenue_per_customer:,.2f}",
+                 f"{a.discount_cost:,.2f}", f"{a.contact_cost:,.2f}")
+                for a in result.arms
+            ),
+        )  # fmt: skip
+        lines = format_html_join(
+            "",
+            "<li>{}: {}</li>",
+            ((arm, _uplift_text(u)) for arm, u in result.uplift.items()),
+        )
+        verdict = result.verdict.text if result.verdict else ""
+        window = (
+            _("attribution window complete") if result.window_complete else _("window still open")
+        )
+        return format_html(
+            "<table>{}{}</table><ul>{}</ul><p>{} ({})</p>", header, rows, lines, verdict, window
+        )
 
     @form_action(
         description=_("Launch now"),
@@ -411,3 +477,21 @@ class RewardAdmin(AuditedAdmin):
     list_select_related = ["coupon_template", "min_tier"]
     search_fields = ["name"]
     autocomplete_fields = ["coupon_template"]
+
+
+def _interval_text(interval, fmt: str) -> str:
+    if interval is None:
+        return "–"
+    low = "?" if interval.low != interval.low else format(interval.low, fmt)
+    high = "?" if interval.high != interval.high else format(interval.high, fmt)
+    return f"{format(interval.estimate, fmt)} [{low}, {high}]"
+
+
+def _uplift_text(u) -> str:
+    return (
+        f"conversion {_interval_text(u.conversion, '+.1%')}, revenue per customer "
+        f"{_interval_text(u.revenue_per_customer, '+,.2f')}, incremental revenue "
+        f"{_interval_text(u.incremental_revenue, '+,.0f')}, incremental contribution "
+        f"{_interval_text(u.incremental_contribution, '+,.0f')}, ROI "
+        f"{_interval_text(u.roi, '+.0%')} (95% intervals)"
+    )

@@ -372,6 +372,12 @@ class CampaignRecipient(models.Model):
         indexes = [
             models.Index(fields=["campaign", "arm"], name="recipient_campaign_arm_idx"),
             models.Index(fields=["customer", "contacted_at"], name="recipient_contacted_idx"),
+            # The launch's "who is still to contact" (chunks, progress, the stall watch).
+            models.Index(
+                fields=["campaign", "id"],
+                condition=Q(contacted_at__isnull=True),
+                name="recipient_pending_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "customer"], name="recipient_unique"),

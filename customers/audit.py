@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from customers.models import AuditEntry, Customer
+from ecomops.bulk import insert_objects
 
 _ACTOR: ContextVar[tuple[object | None, str] | None] = ContextVar("audit_actor", default=None)
 SYSTEM = "system"
@@ -66,9 +67,15 @@ def _actor(by) -> tuple[object | None, str]:
     return None, SYSTEM
 
 
+_NATIVE = (str, int, float, bool, type(None))
+
+
 def plain(values: Mapping | None) -> dict:
     """``values`` made JSON-safe (Decimal, dates, ids → text or numbers)."""
-    return json.loads(json.dumps(dict(values or {}), cls=DjangoJSONEncoder))
+    values = dict(values or {})
+    if all(isinstance(v, _NATIVE) for v in values.values()):
+        return values
+    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
 
 
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict:
@@ -146,5 +153,5 @@ def audit_record_many(
         )
         for obj in objects
     ]
-    AuditEntry.objects.bulk_create(entries, batch_size=2000)
+    insert_objects(AuditEntry, entries)
     return len(entries)

@@ -36,7 +36,7 @@ from campaigns.channels import backend_for
 from campaigns.discounts import describe
 from campaigns.models import Automation, AutomationRecipient
 from campaigns.services.coupons import offer_of
-from campaigns.services.delivery import prepare, send_and_record
+from campaigns.services.delivery import prepare, save_contacts, send_and_record
 from catalog.models import Order
 from customers.models import Customer, TierChange
 
@@ -177,9 +177,7 @@ def automation_run(
             key=f"automation:{locked.pk}:{as_of.isoformat()}",
             at=at,
         )
-        AutomationRecipient.objects.bulk_update(
-            pending, ["coupon", "contacted_at"], batch_size=1000
-        )
+        save_contacts(AutomationRecipient, pending, at)
         send_and_record(
             outgoing,
             backend_for(locked.contact_channel),

@@ -41,7 +41,7 @@ from campaigns.assignment import CONTROL, TREATMENT, Split, assign
 from campaigns.channels import backend_for
 from campaigns.messages import validate_message
 from campaigns.models import Campaign, CampaignRecipient, CouponTemplate, Experiment, Message
-from campaigns.services.delivery import prepare, send_and_record
+from campaigns.services.delivery import prepare, save_contacts, send_and_record
 from customers.audit import audit_record
 from customers.models import Customer, GroupMembership
 
@@ -143,6 +143,68 @@ def contacted_since(cutoff: datetime) -> QuerySet:
     return Message.objects.filter(sent_at__gte=cutoff, status=Message.Status.SENT).values(
         "customer_id"
     )
+
+
+# --- A draft from a segment, with its recommended offer ---------------------------------
+
+G = Campaign.Goal
+SEGMENT_GOALS = {
+    "prospect": G.ACTIVATION, "new": G.ACTIVATION, "promising": G.REPURCHASE,
+    "potential_loyalist": G.REPURCHASE, "active": G.REPURCHASE, "need_attention": G.REPURCHASE,
+    "about_to_sleep": G.WIN_BACK, "churn_warning": G.WIN_BACK, "at_risk": G.WIN_BACK,
+    "cannot_lose": G.RETENTION, "hibernating": G.WIN_BACK, "lost": G.WIN_BACK,
+    "champions": G.RETENTION, "loyal": G.RETENTION, "won_back": G.RETENTION,
+}  # fmt: skip
+GOAL_MESSAGES = {
+    G.ACTIVATION: "Welcome, {{ name }}! Your first order: {{ offer }} with code {{ coupon_code }} "
+    "(until {{ coupon_expires }}). Picked for you: {{ products }}",
+    G.REPURCHASE: "Hi {{ name }}, time for a refill? {{ offer }} with code {{ coupon_code }} "
+    "until {{ coupon_expires }}. You may like: {{ products }}",
+    G.WIN_BACK: "We miss you, {{ name }}! Come back for {{ offer }}: code {{ coupon_code }}, "
+    "valid until {{ coupon_expires }}. Picked for you: {{ products }}",
+    G.RETENTION: "Thank you, {{ name }}, for being one of our best customers: {{ offer }} with "
+    "code {{ coupon_code }} (until {{ coupon_expires }}).",
+    G.UPSELL: "Hi {{ name }}: {{ offer }} with code {{ coupon_code }} until {{ coupon_expires }}.",
+    G.AWARENESS: "Hi {{ name }}, new this week: {{ products }}",
+}
+
+
+def segment_goal(segment) -> str:
+    """The campaign goal a segment suggests (from the RFM segment or lifecycle stage its
+    rule selects; repurchase otherwise)."""
+    rule = segment.rule or {}
+    conditions = [rule] if "field" in rule else list(rule.get("all", []))
+    for condition in conditions:
+        if (
+            condition.get("field") in ("rfm_segment", "lifecycle_stage")
+            and condition.get("op") == "="
+        ):
+            return SEGMENT_GOALS.get(condition.get("value"), G.REPURCHASE)
+    return G.REPURCHASE
+
+
+@transaction.atomic
+def campaign_draft_for_segment(*, segment, by=None) -> Campaign:
+    """A draft campaign to ``segment`` with the offer pre-filled: the goal its segment
+    suggests, the coupon template last used for that goal, a message written for it."""
+    goal = segment_goal(segment)
+    last = (
+        Campaign.objects.filter(goal=goal, coupon_template__active=True)
+        .order_by("-created_at")
+        .values_list("coupon_template_id", flat=True)
+        .first()
+    )
+    campaign = Campaign.objects.create(
+        name=f"{segment.name} – {timezone.localdate():%Y-%m-%d}"[:100],
+        goal=goal,
+        audience_kind=Campaign.AudienceKind.SEGMENT,
+        audience_segment=segment,
+        coupon_template_id=last,
+        message=GOAL_MESSAGES[goal],
+        created_by=by if getattr(by, "pk", None) else None,
+    )
+    audit_record("add", campaign, by=by, after={"segment": segment.name, "goal": goal})
+    return campaign
 
 
 # --- Life cycle ------------------------------------------------------------------------
@@ -317,7 +379,7 @@ def _contact(campaign, recipients, offers, backend, at) -> int:
         outgoing += prepare(
             members, template=template, text=text, key=f"campaign:{campaign.pk}", at=at
         )
-    CampaignRecipient.objects.bulk_update(recipients, ["coupon", "contacted_at"], batch_size=1000)
+    save_contacts(CampaignRecipient, recipients, at)
     send_and_record(outgoing, backend, channel=campaign.contact_channel, campaign=campaign, at=at)
     return len(recipients)
 

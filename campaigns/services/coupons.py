@@ -24,6 +24,7 @@ from campaigns.models import Coupon, CouponTemplate, Redemption
 from catalog.models import Category, Order, OrderLine
 from customers.audit import audit_record_many
 from customers.models import Customer, GroupMembership
+from ecomops.bulk import insert_objects
 
 # Unambiguous characters (no 0/O, 1/I/L): codes are read aloud and typed from screens.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -93,11 +94,12 @@ def coupons_issue(
     ]
     try:
         with transaction.atomic():
-            created = Coupon.objects.bulk_create(coupons, batch_size=2000)
+            created = insert_objects(Coupon, coupons)
     except IntegrityError:  # a code collision (about 1 in 10^12 per batch): draw again
         for coupon in coupons:
+            coupon.pk = None
             coupon.code = new_code()
-        created = Coupon.objects.bulk_create(coupons, batch_size=2000)
+        created = insert_objects(Coupon, coupons)
     audit_record_many(
         "issue", created, after=lambda c: {"template": template.name, "code": c.code}, at=issued_at
     )

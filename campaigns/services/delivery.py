@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from analytics.models import Recommendation
@@ -20,6 +21,7 @@ from campaigns.messages import render
 from campaigns.models import CouponTemplate, Message
 from campaigns.services.coupons import coupons_issue, offer_of
 from customers.models import Customer
+from ecomops.bulk import insert_objects
 
 
 def prepare(
@@ -77,6 +79,25 @@ def prepare(
     return outgoing
 
 
+def save_contacts(model, recipients: Sequence, at: datetime) -> None:
+    """Store each recipient's coupon and ``contacted_at`` (set by :func:`prepare`).
+
+    On PostgreSQL one ``UPDATE ... FROM unnest(...)`` does it (``bulk_update`` builds a
+    CASE of a thousand branches in Python, a second per chunk); elsewhere ``bulk_update``."""
+    if not recipients:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(recipients, ["coupon", "contacted_at"], batch_size=1000)
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table} AS r SET coupon_id = v.coupon_id, contacted_at = %s
+                FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, coupon_id) WHERE r.id = v.id""",
+            [at, [r.pk for r in recipients], [r.coupon_id for r in recipients]],
+        )
+
+
 def send_and_record(
     outgoing: list[Outgoing], backend, *, channel: str, at: datetime, campaign=None, automation=None
 ) -> int:
@@ -84,7 +105,8 @@ def send_and_record(
     if not outgoing:
         return 0
     results = backend.send(outgoing)
-    Message.objects.bulk_create(
+    insert_objects(
+        Message,
         [
             Message(
                 key=message.key,
@@ -99,8 +121,6 @@ def send_and_record(
             )
             for message in outgoing
         ],
-        batch_size=1000,
-        ignore_conflicts=True,
     )
     return len(outgoing)
 

@@ -130,7 +130,7 @@ def points_mall_exchange(
         return Coupon.objects.get(code=done.reference)
     with transaction.atomic():
         reward = (
-            Reward.objects.select_for_update()
+            Reward.objects.select_for_update(of=("self",))
             .select_related("coupon_template", "min_tier")
             .get(pk=reward.pk if isinstance(reward, Reward) else reward)
         )

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from analytics.loaders import _t, read_sql
@@ -30,6 +31,7 @@ from campaigns.assignment import CONTROL, TREATMENT, Split
 from campaigns.models import Campaign, CampaignRecipient, Experiment, Redemption
 from campaigns.verdicts import Verdict, conversion_verdict, revenue_verdict
 from catalog.models import Channel, Order, OrderLine, Return
+from customers.models import GroupMembership
 
 PAID = tuple(str(s) for s in Order.PAID_STATUSES)
 
@@ -303,3 +305,55 @@ def experiment_sample_plan(
         "enough": per_variant >= needed.n_a,
         "minimum_detectable_lift": detectable,
     }
+
+
+# --- Community groups -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupReport:
+    group_id: int
+    members: int  # active at the end of the period
+    kocs: int
+    joined: int  # in the period
+    left: int
+    active_buyers: int  # members with a paid order in the period
+    orders: int
+    revenue: Decimal  # net of refunds
+    redemptions: int  # coupons of the group's exclusive templates used in the period
+    exclusive_discount: Decimal
+
+
+def group_report(group, *, start: datetime, end: datetime) -> GroupReport:
+    """A community group over [start, end): its members, how many bought and for how much
+    (orders of customers who were members at the end), and its exclusive offers' use."""
+    memberships = GroupMembership.objects.filter(group=group)
+    active = memberships.filter(joined_at__lt=end).filter(
+        Q(left_at__isnull=True) | Q(left_at__gte=end)
+    )
+    member_ids = active.values("customer_id")
+    orders = Order.objects.paid().filter(
+        customer_id__in=member_ids, paid_at__gte=start, paid_at__lt=end
+    )
+    totals = orders.aggregate(
+        n=Count("id"), buyers=Count("customer_id", distinct=True), paid=Sum("paid_total")
+    )
+    refunds = Return.objects.filter(order__in=orders).aggregate(s=Sum("refund_amount"))["s"] or 0
+    used = Redemption.objects.filter(
+        coupon__template__group=group,
+        reversed_at__isnull=True,
+        redeemed_at__gte=start,
+        redeemed_at__lt=end,
+    ).aggregate(n=Count("id"), discount=Sum("discount_amount"))
+    return GroupReport(
+        group_id=group.pk,
+        members=active.count(),
+        kocs=active.filter(role=GroupMembership.Role.KOC).count(),
+        joined=memberships.filter(joined_at__gte=start, joined_at__lt=end).count(),
+        left=memberships.filter(left_at__gte=start, left_at__lt=end).count(),
+        active_buyers=totals["buyers"] or 0,
+        orders=totals["n"] or 0,
+        revenue=(totals["paid"] or Decimal(0)) - refunds,
+        redemptions=used["n"] or 0,
+        exclusive_discount=used["discount"] or Decimal(0),
+    )

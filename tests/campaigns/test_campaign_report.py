@@ -154,3 +154,31 @@ def test_sample_plan_before_launch():
     assert plan["needed_per_variant"] == 8158  # statsmodels: 8157.7 → 8158
     assert plan["enough"]
     assert 0.19 < plan["minimum_detectable_lift"] < 0.2
+
+
+def test_group_report_on_paper():
+    from campaigns.selectors import group_report
+
+    group = f.CommunityGroupFactory()
+    end = START + timedelta(days=30)
+    a = f.GroupMembershipFactory(group=group, joined_at=START - timedelta(days=60)).customer
+    b = f.GroupMembershipFactory(
+        group=group, joined_at=START + timedelta(days=3), role="koc"
+    ).customer
+    gone = f.GroupMembershipFactory(group=group, joined_at=START - timedelta(days=60),
+                                    left_at=START + timedelta(days=5)).customer  # fmt: skip
+    order(a, "100")
+    t = order(a, "50", days=2)
+    f.ReturnFactory(order=t, order_line=f.OrderLineFactory(order=t), refund_amount=D("10"))
+    order(b, "70", days=10)
+    order(gone, "999", days=1)  # no longer a member at the end: not the group's
+    order(a, "40", days=40)  # after the period
+    template = f.CouponTemplateFactory(group=group)
+    Redemption.objects.create(coupon=f.CouponFactory(template=template, customer=b), customer=b,
+                              order=order(b, "30", days=11), discount_amount=D("12"),
+                              redeemed_at=START + timedelta(days=11))  # fmt: skip
+    report = group_report(group, start=START, end=end)
+    assert (report.members, report.kocs, report.joined, report.left) == (2, 1, 1, 1)
+    assert (report.active_buyers, report.orders) == (2, 4)
+    assert report.revenue == D("240")  # 100 + 50 − 10 + 70 + 30
+    assert (report.redemptions, report.exclusive_discount) == (1, D("12"))

@@ -1,10 +1,13 @@
 """Celery tasks of the campaigns app: thin wrappers around services."""
 
+from datetime import datetime, timedelta
+
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
+from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.services import (
@@ -15,6 +18,7 @@ from campaigns.services import (
     campaigns_launch_due,
     campaigns_resume_stalled,
     loyalty_points_expire,
+    loyalty_sync,
     loyalty_tiers_evaluate,
 )
 
@@ -91,3 +95,11 @@ def _resume_at_start(sender=None, **kwargs) -> None:
 def expire_points() -> dict:
     """Nightly: points older than LOYALTY["POINTS_EXPIRY_MONTHS"] expire, oldest first."""
     return loyalty_points_expire()
+
+
+@shared_task(acks_late=True, **RETRY)
+def sync_loyalty(since: str | None = None) -> dict:
+    """Points and reversals for orders changed since ``since`` (ISO time; default the last
+    26 hours, the nightly safety net)."""
+    start = datetime.fromisoformat(since) if since else timezone.now() - timedelta(hours=26)
+    return loyalty_sync(since=start)

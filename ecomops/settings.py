@@ -239,6 +239,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.run_automations",
         "schedule": crontab(hour=9, minute=0),
     },
+    "loyalty-sync-nightly": {
+        "task": "campaigns.tasks.sync_loyalty",
+        "schedule": crontab(hour=1, minute=0),
+    },
     "points-expiry-nightly": {
         "task": "campaigns.tasks.expire_points",
         "schedule": crontab(hour=1, minute=30),
@@ -295,6 +299,9 @@ LOYALTY = {
     "REFERRAL_POINTS": env.int("LOYALTY_REFERRAL_POINTS", default=200),
     # Points older than this many months expire (oldest first), at the nightly expiry.
     "POINTS_EXPIRY_MONTHS": env.int("LOYALTY_POINTS_EXPIRY_MONTHS", default=24),
+    # Imported orders earn points only when paid within this many days (no points for
+    # an imported history).
+    "AWARD_LOOKBACK_DAYS": env.int("LOYALTY_AWARD_LOOKBACK_DAYS", default=30),
 }
 
 

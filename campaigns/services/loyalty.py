@@ -3,6 +3,7 @@ or cancelled (its coupon redemptions and the points it earned)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -179,3 +180,27 @@ def loyalty_points_expire(*, at=None) -> dict:
             customers += 1
             expired -= entry.delta
     return {"cutoff": cutoff.isoformat(), "customers": customers, "points": expired}
+
+
+def loyalty_sync(*, since: datetime, at: datetime | None = None) -> dict:
+    """Bring loyalty up to date with orders changed since ``since`` (after an import, and
+    nightly as a safety net): points for paid orders, reversal of refunded or cancelled
+    ones. Only orders paid within ``LOYALTY["AWARD_LOOKBACK_DAYS"]`` earn points, so an
+    import of old history does not hand out points for it. Every step is idempotent."""
+    at = at or timezone.now()
+    lookback = at - timedelta(days=settings.LOYALTY["AWARD_LOOKBACK_DAYS"])
+    changed = Order.objects.filter(updated_at__gte=since, customer__isnull=False)
+    awarded = reversed_ = 0
+    paid = changed.paid().filter(paid_at__gte=lookback).select_related("customer__tier")
+    for order in paid.order_by("paid_at", "pk").iterator(chunk_size=1000):
+        if PointsEntry.objects.filter(idempotency_key=f"order:{order.pk}").exists():
+            continue  # awarded before
+        if loyalty_order_paid(order=order) is not None:
+            awarded += 1
+    undone = changed.filter(status__in=[Order.Status.CANCELLED, Order.Status.REFUNDED])
+    for order in undone.order_by("pk").iterator(chunk_size=1000):
+        before = PointsEntry.objects.filter(idempotency_key=f"order-reversal:{order.pk}").exists()
+        result = loyalty_order_reversed(order=order)
+        if result["redemptions_reversed"] or (result["points_taken_back"] and not before):
+            reversed_ += 1
+    return {"orders_awarded": awarded, "orders_reversed": reversed_}

@@ -25,10 +25,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from django.db import DatabaseError, models, transaction
+from django.utils import timezone
 
 from catalog.importing.errors import ErrorLog, FieldError, ImportFileError, RowError
 from catalog.importing.formats import GENERIC, ColumnMap, Layout, resolve_columns
 from catalog.importing.readers import Row, open_table
+from catalog.signals import orders_changed
+
+ORDER_KINDS = ("orders", "returns")  # imports that change orders' status or refunds
 
 ProgressFn = Callable[[float, str], None]
 
@@ -234,6 +238,7 @@ def run_import(
 ) -> ImportResult:
     """Import ``path`` as ``kind``; see the module docstring for what gets committed."""
     started = time.monotonic()
+    since = timezone.now()
     importer_cls = importer_for(kind)
     layout = importer_cls.layouts.get(options.file_format)
     if layout is None:
@@ -285,5 +290,9 @@ def run_import(
         result.customers_created = counts.pop("customers_created", 0)
         result.extra = counts
     result.seconds = round(time.monotonic() - started, 3)
+    if result.committed and kind in ORDER_KINDS:
+        transaction.on_commit(
+            lambda: orders_changed.send(sender=importer_cls, since=since, kind=kind)
+        )
     report(1.0, "done")
     return result

@@ -37,6 +37,7 @@ demo: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py seed_demo_campaign
 	$(PY) manage.py compute_analytics --no-progress
 	@echo ""
 	@echo "  EcomOps is running on http://127.0.0.1:$(PORT)/"

@@ -232,8 +232,11 @@ def campaign_schedule(*, campaign: Campaign, scheduled_at: datetime, by=None) ->
     return campaign
 
 
-def campaign_launch(*, campaign: Campaign | int, by=None, at: datetime | None = None) -> Campaign:
-    """Start sending now: the campaign runs, the plan is queued (after the commit)."""
+def campaign_launch(
+    *, campaign: Campaign | int, by=None, at: datetime | None = None, queue: bool = True
+) -> Campaign:
+    """Start sending now: the campaign runs, the plan is queued (after the commit; with
+    ``queue=False`` the caller plans and sends itself, as the demo data does)."""
     at = at or timezone.now()
     with transaction.atomic():
         campaign = _locked(campaign)
@@ -259,7 +262,8 @@ def campaign_launch(*, campaign: Campaign | int, by=None, at: datetime | None = 
             "launch", campaign, by=by, before={"status": before}, after={"status": S.RUNNING}
         )
         pk = campaign.pk
-        transaction.on_commit(lambda: _queue_plan(pk))
+        if queue:
+            transaction.on_commit(lambda: _queue_plan(pk))
     return campaign
 
 
@@ -353,7 +357,7 @@ def campaign_send_chunk(
             .order_by("pk")
         )
         contacted = 0 if not recipients else _contact(campaign, recipients, offers, backend, at)
-    _mark_sent_if_done(campaign_id)
+    _mark_sent_if_done(campaign_id, at)
     return {"contacted": contacted}
 
 
@@ -384,10 +388,10 @@ def _contact(campaign, recipients, offers, backend, at) -> int:
     return len(recipients)
 
 
-def _mark_sent_if_done(campaign_id: int) -> None:
+def _mark_sent_if_done(campaign_id: int, at: datetime | None = None) -> None:
     if not _pending(campaign_id).exists():
         Campaign.objects.filter(pk=campaign_id, sent_at__isnull=True, status=S.RUNNING).update(
-            sent_at=timezone.now()
+            sent_at=at or timezone.now()
         )
 
 

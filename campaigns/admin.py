@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +22,7 @@ from campaigns.models import (
     Redemption,
     Reward,
 )
-from campaigns.selectors import campaign_report
+from campaigns.selectors import campaign_report, experiment_result, group_report
 from campaigns.services import (
     CampaignError,
     automation_dry_run,
@@ -32,6 +35,9 @@ from campaigns.services import (
     coupons_issue,
     coupons_void,
 )
+from customers.admin import CommunityGroupAdmin
+from customers.models import CommunityGroup
+from customers.services import GroupError, group_members_add
 from ecomops.admin_actions import AuditedAdmin, form_action
 from ecomops.admin_tools import BigTableAdmin, ReadOnlyBigTableAdmin
 
@@ -189,8 +195,40 @@ class ExperimentAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "primary_metric"]
     search_fields = ["name"]
-    readonly_fields = ["result", "created_by", "created_at"]
+    readonly_fields = ["outcome", "created_by", "created_at"]
+    exclude = ["result"]
     inlines = [ExperimentVariantInline]
+
+    @admin.display(description=_("result"))
+    def outcome(self, experiment):
+        if not experiment.pk:
+            return "–"
+        result = experiment_result(experiment)
+        if not result.variants:
+            return _("no data yet: launch a campaign with this experiment")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (v.arm, f"{v.recipients:,}", f"{v.conversions:,} ({v.conversion_rate:.1%})",
+                 f"{v.revenue_per_customer:,.2f}")
+                for v in result.variants
+            ),
+        )  # fmt: skip
+        verdicts = format_html_join(
+            "", "<li>{} vs {}: {}</li>",
+            ((name, result.baseline, v.text) for name, v in result.comparisons.items()),
+        )  # fmt: skip
+        srm = (
+            _("Sample-ratio mismatch: check the assignment.")
+            if result.sample_ratio_mismatch
+            else ""
+        )
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table><ul>{}</ul>{}",
+            _("variant"), _("customers"), _("converted"), _("revenue / customer"),
+            rows, verdicts, srm,
+        )  # fmt: skip
 
 
 @admin.register(ExperimentVariant)
@@ -495,3 +533,49 @@ def _uplift_text(u) -> str:
         f"{_interval_text(u.incremental_contribution, '+,.0f')}, ROI "
         f"{_interval_text(u.roi, '+.0%')} (95% intervals)"
     )
+
+
+# --- Community groups, with what needs segments and orders (campaigns is the layer that
+# sees them all; the customers app's admin stays free of analytics and catalog) ----------
+
+admin.site.unregister(CommunityGroup)
+
+
+@admin.register(CommunityGroup)
+class CommunityGroupWithSegmentsAdmin(CommunityGroupAdmin):
+    actions = ["add_segment_members"]
+    readonly_fields = ["report_30_days"]
+
+    @form_action(
+        description=_("Add a segment's members to the group"),
+        form_class=SegmentChoiceForm,
+        explanation=_("Members already in the group stay; nobody is added past its capacity."),
+        errors=(GroupError,),
+    )
+    def add_segment_members(self, request, queryset, data):
+        members = segment_members(segment=data["segment"]).values_list("pk", flat=True)
+        results = [
+            (group, group_members_add(group=group, customers=members, by=request.user))
+            for group in queryset
+        ]
+        return "; ".join(
+            f"{group}: {r['added']} added, {r['already']} already members, {r['full']} not "
+            "added (full)"
+            for group, r in results
+        )
+
+    @admin.display(description=_("last 30 days"))
+    def report_30_days(self, group):
+        if not group.pk:
+            return "–"
+        end = timezone.now()
+        r = group_report(group, start=end - timedelta(days=30), end=end)
+        return _(
+            "%(members)s members (%(kocs)s KOCs), %(joined)s joined and %(left)s left; "
+            "%(buyers)s bought %(orders)s orders for %(revenue)s; exclusive offers used "
+            "%(redemptions)s times (%(discount)s off)"
+        ) % {
+            "members": r.members, "kocs": r.kocs, "joined": r.joined, "left": r.left,
+            "buyers": r.active_buyers, "orders": r.orders, "revenue": r.revenue,
+            "redemptions": r.redemptions, "discount": r.exclusive_discount,
+        }  # fmt: skip

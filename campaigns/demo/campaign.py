@@ -25,7 +25,7 @@ from analytics.models import Recommendation, Segment
 from analytics.services import segment_create
 from analytics.services.run import analytics_run
 from campaigns.discounts import CartLine
-from campaigns.models import Campaign, CampaignRecipient, CouponTemplate
+from campaigns.models import Automation, Campaign, CampaignRecipient, CouponTemplate
 from campaigns.services import (
     CouponError,
     campaign_launch,
@@ -61,7 +61,42 @@ def _local(day: date, hour: int = 10) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour)))
 
 
+AUTOMATIONS = [
+    # name, trigger, days, template (name, kind, value, min spend, valid days), cool-down, message
+    ("New-member activation", Automation.Trigger.REGISTERED_NO_ORDER, 1,
+     ("99 minus 50", "threshold", 50, 99, 7), 365,
+     "Welcome, {{ name }}! Your first order: {{ offer }} with code {{ coupon_code }}."),
+    ("Win-back after 90 days", Automation.Trigger.DAYS_SINCE_LAST_ORDER, 90,
+     ("Win-back 149 minus 30", "threshold", 30, 149, 14), 180,
+     "We miss you, {{ name }}: {{ offer }} with code {{ coupon_code }}. Picked for you: {{ products }}"),
+    ("Birthday month", Automation.Trigger.BIRTHDAY, None,
+     ("Birthday 15% off", "percent_off", 15, 0, 30), 300,
+     "Happy birthday, {{ name }}! {{ offer }} all month with code {{ coupon_code }}."),
+    ("Tier upgrade gift", Automation.Trigger.TIER_UPGRADE, None,
+     ("Upgrade gift 20 off", "amount_off", 20, 0, 30), 30,
+     "Welcome to {{ tier }}, {{ name }}! A gift: {{ offer }}, code {{ coupon_code }}."),
+]  # fmt: skip
+
+
+def seed_demo_automations() -> int:
+    """The four lifecycle automations, with their coupon templates (idempotent)."""
+    for name, trigger, days, (t_name, kind, value, spend, valid), cooldown, message in AUTOMATIONS:
+        template, _ = CouponTemplate.objects.get_or_create(
+            name=t_name,
+            defaults={"kind": kind, "value": Decimal(value), "min_spend": Decimal(spend),
+                      "valid_days": valid},
+        )  # fmt: skip
+        Automation.objects.get_or_create(
+            name=name,
+            defaults={"trigger": trigger, "trigger_days": days, "coupon_template": template,
+                      "cooldown_days": cooldown, "holdout_percent": Decimal("10"),
+                      "message": message},
+        )  # fmt: skip
+    return len(AUTOMATIONS)
+
+
 def seed_demo_campaign(*, as_of: date, seed: int = 42) -> DemoCampaignResult:
+    seed_demo_automations()
     if Campaign.objects.filter(name=NAME).exists():
         return DemoCampaignResult(None, note="the demo campaign exists already")
     start_day = as_of - timedelta(days=DAYS_BEFORE)

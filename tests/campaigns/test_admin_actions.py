@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import Segment, SegmentMember
-from campaigns.models import Campaign, Coupon, Message
+from campaigns.models import Campaign, CampaignRecipient, Coupon, Message
 from customers.models import AuditEntry, GroupMembership
 from tests import factories as f
 
@@ -161,3 +161,28 @@ def test_the_campaign_page_shows_the_report(
     content = page.content.decode()
     assert "revenue / customer" in content and "treatment: conversion" in content
     assert "window still open" in content
+
+
+def test_group_admin_adds_a_segment_and_shows_its_month(admin_client, segment):
+    group = f.CommunityGroupFactory(capacity=10)
+    done = act(admin_client, "customers.communitygroup", "add_segment_members", [group.pk],
+               apply="1", segment=str(segment.pk))  # fmt: skip
+    assert messages_of(done) == [f"{group}: 10 added, 0 already members, 2 not added (full)"]
+    page = admin_client.get(reverse("admin:customers_communitygroup_change", args=[group.pk]))
+    assert b"10 members (0 KOCs), 10 joined and 0 left" in page.content
+
+
+def test_experiment_page_shows_the_verdict(admin_client):
+    experiment = f.ExperimentFactory()
+    f.ExperimentVariantFactory(experiment=experiment, name="A", weight=50)
+    f.ExperimentVariantFactory(experiment=experiment, name="B", weight=50)
+    url = reverse("admin:campaigns_experiment_change", args=[experiment.pk])
+    assert b"no data yet" in admin_client.get(url).content
+    campaign = f.CampaignFactory(experiment=experiment, started_at=timezone.now(), status="running")
+    for arm in ("A", "B"):
+        for _ in range(3):
+            CampaignRecipient.objects.create(
+                campaign=campaign, customer=f.CustomerFactory(), arm=arm
+            )
+    page = admin_client.get(url).content.decode()
+    assert "B vs A: no difference in conversion so far" in page

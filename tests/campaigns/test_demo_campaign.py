@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from campaigns.demo.campaign import NAME
-from campaigns.models import Campaign, CampaignRecipient, Message, Redemption
+from campaigns.models import Automation, Campaign, CampaignRecipient, Message, Redemption
 from campaigns.selectors import campaign_report
 from customers.models import PointsEntry
 
@@ -31,6 +31,12 @@ def test_demo_campaign_has_a_holdout_redemptions_and_a_report(capsys):
     assert [a.arm for a in report.arms] == ["control", "treatment"]
     assert report.arms[1].redemptions == used.count()
     assert report.window_complete
+    assert sorted(Automation.objects.values_list("name", "coupon_template__name")) == [
+        ("Birthday month", "Birthday 15% off"),
+        ("New-member activation", "99 minus 50"),  # the seed's activation coupon
+        ("Tier upgrade gift", "Upgrade gift 20 off"),
+        ("Win-back after 90 days", "Win-back 149 minus 30"),
+    ]
     call_command("seed_demo_campaign", as_of=AS_OF.isoformat())  # a second run: nothing
     assert "exists already" in capsys.readouterr().out
     assert Campaign.objects.filter(name=NAME).count() == 1

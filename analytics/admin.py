@@ -1,7 +1,11 @@
 import json
 
+from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +29,11 @@ from analytics.models import (
 )
 from analytics.segment_rules import RuleError
 from analytics.selectors import segment_rule_preview
-from analytics.services import segment_refresh_count, segment_snapshot
+from analytics.services import (
+    segment_create_from_list,
+    segment_refresh_count,
+    segment_snapshot,
+)
 from ecomops.admin_tools import BigTableAdmin
 
 
@@ -71,6 +79,42 @@ class CustomerScoreAdmin(ComputedAdmin):
     search_fields = ["=customer__external_id"]
 
 
+class ListUploadForm(forms.Form):
+    name = forms.CharField(max_length=100, label=_("segment name"))
+    file = forms.FileField(
+        required=False,
+        label=_("file"),
+        help_text=_("A CSV or text file: the customers' external ids, one per line (a header "
+                    "named customer_id or external_id is skipped)."),
+    )  # fmt: skip
+    ids = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 6}), label=_("or paste the ids")
+    )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if Segment.objects.filter(name=name).exists():
+            raise forms.ValidationError(_("A segment with this name exists already."))
+        return name
+
+    def clean(self):
+        data = super().clean()
+        text = data.get("ids") or ""
+        upload = data.get("file")
+        if upload:
+            raw = upload.read()
+            try:
+                text += "\n" + raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text += "\n" + raw.decode("gb18030", errors="replace")
+        ids = [line.split(",")[0].strip().strip('"') for line in text.splitlines()]
+        ids = [i for i in ids if i and i.lower() not in ("customer_id", "external_id")]
+        if not ids:
+            raise forms.ValidationError(_("Give at least one external id (a file or pasted)."))
+        data["external_ids"] = ids
+        return data
+
+
 @admin.register(Segment)
 class SegmentAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "is_builtin", "member_count", "member_count_at", "updated_at"]
@@ -100,6 +144,46 @@ class SegmentAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+    change_list_template = "admin/analytics/segment/change_list.html"
+
+    def get_urls(self):
+        extra = [
+            path(
+                "upload-list/",
+                self.admin_site.admin_view(self.upload_list_view),
+                name="analytics_segment_upload_list",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def upload_list_view(self, request):
+        """An uploaded list of customers as a static segment (a campaign audience)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ListUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            segment, missing = segment_create_from_list(
+                name=form.cleaned_data["name"],
+                external_ids=form.cleaned_data["external_ids"],
+                created_by=request.user,
+            )
+            text = _("%(count)s customers in the new segment %(name)s.") % {
+                "count": segment.member_count, "name": segment.name,
+            }  # fmt: skip
+            if missing:
+                shown = ", ".join(missing[:20]) + (" …" if len(missing) > 20 else "")
+                text += " " + _("%(n)s ids matched no customer: %(ids)s") % {
+                    "n": len(missing), "ids": shown,
+                }  # fmt: skip
+            self.message_user(request, text, messages.WARNING if missing else messages.SUCCESS)
+            return redirect("admin:analytics_segment_change", segment.pk)
+        return TemplateResponse(
+            request,
+            "admin/analytics/segment/upload_list.html",
+            {**self.admin_site.each_context(request), "title": _("Upload a list"),
+             "opts": self.model._meta, "form": form},
+        )  # fmt: skip
 
     @admin.display(description=_("act on it"))
     def campaign_link(self, segment):

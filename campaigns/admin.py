@@ -22,7 +22,12 @@ from campaigns.models import (
     Redemption,
     Reward,
 )
-from campaigns.selectors import campaign_report, experiment_result, group_report
+from campaigns.selectors import (
+    campaign_report,
+    campaign_sample_plan,
+    experiment_result,
+    group_report,
+)
 from campaigns.services import (
     CampaignError,
     automation_dry_run,
@@ -266,6 +271,7 @@ class CampaignAdmin(AuditedAdmin):
         "problems",
         "progress",
         "launch_summary",
+        "sample_size",
         "report",
         "started_at",
         "sent_at",
@@ -330,6 +336,27 @@ class CampaignAdmin(AuditedAdmin):
             return "–"
         found = campaign_problems(campaign)
         return "; ".join(found) if found else _("yes")
+
+    @admin.display(description=_("sample size"))
+    def sample_size(self, campaign):
+        """Before launch: whether the audience can show the planned effect."""
+        if not campaign.pk or campaign.status not in ("draft", "scheduled"):
+            return "–"
+        plan = campaign_sample_plan(campaign)
+        if plan is None:
+            return _("choose an audience first")
+        return _(
+            "about %(audience)s in the audience; %(per_arm)s per compared arm; detecting "
+            "+%(lift).0f%% on a %(base).0f%% conversion needs %(needed)s per arm "
+            "(%(verdict)s); the smallest lift this audience shows is +%(mde)s"
+        ) % {
+            "audience": f"{plan['audience']:,}", "per_arm": f"{plan['available_per_variant']:,}",
+            "lift": plan["planned_lift"] * 100, "base": plan["baseline_rate"] * 100,
+            "needed": f"{plan['needed_per_variant']:,}",
+            "verdict": _("enough") if plan["enough"] else _("not enough"),
+            "mde": "–" if plan["minimum_detectable_lift"] != plan["minimum_detectable_lift"]
+            else f"{plan['minimum_detectable_lift']:.0%}",
+        }  # fmt: skip
 
     @admin.display(description=_("progress"))
     def progress(self, campaign):

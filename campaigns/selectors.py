@@ -307,6 +307,49 @@ def experiment_sample_plan(
     }
 
 
+def campaign_sample_plan(campaign: Campaign) -> dict | None:
+    """The sample plan of a draft: its audience (the segment's cached count, or the group's
+    or tier's members), split as the campaign will split it, against the planned effect
+    ``CAMPAIGNS["PLANNED_LIFT"]`` on ``CAMPAIGNS["BASELINE_CONVERSION"]``. Compared arms are
+    the variants of an experiment, or the treatment and the holdout."""
+    from django.conf import settings
+
+    from campaigns.services.campaigns import campaign_audience
+
+    kind = campaign.audience_kind
+    if kind in (Campaign.AudienceKind.SEGMENT, Campaign.AudienceKind.LIST):
+        if campaign.audience_segment_id is None:
+            return None
+        audience = campaign.audience_segment.member_count
+        if audience is None:
+            audience = campaign_audience(campaign).count()
+    elif campaign_audience_target(campaign) is None:
+        return None
+    else:
+        audience = campaign_audience(campaign).count()
+    baseline = settings.CAMPAIGNS["BASELINE_CONVERSION"]
+    lift = settings.CAMPAIGNS["PLANNED_LIFT"]
+    holdout = float(campaign.holdout_percent)
+    if campaign.experiment_id:
+        variants = max(2, campaign.experiment.variants.count())
+        plan = experiment_sample_plan(
+            baseline_rate=baseline, mde=lift, audience=audience, variants=variants,
+            allocation_percent=float(campaign.experiment.allocation_percent),
+            holdout_percent=holdout,
+        )  # fmt: skip
+    else:  # treatment vs holdout: the holdout is the smaller arm
+        smaller = int(audience * min(holdout, 100 - holdout) / 100)
+        plan = experiment_sample_plan(baseline_rate=baseline, mde=lift, audience=2 * smaller)
+    return {**plan, "audience": audience, "baseline_rate": baseline, "planned_lift": lift}
+
+
+def campaign_audience_target(campaign: Campaign):
+    return {
+        Campaign.AudienceKind.GROUP: campaign.audience_group_id,
+        Campaign.AudienceKind.TIER: campaign.audience_tier_id,
+    }.get(campaign.audience_kind)
+
+
 # --- Community groups -------------------------------------------------------------------
 
 

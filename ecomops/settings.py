@@ -315,6 +315,9 @@ CAMPAIGNS = {
     # A running launch with no contact for this long is resumed by the periodic tick
     # (and at worker start-up): chunks are idempotent, so a resume never sends twice.
     "STALL_SECONDS": env.int("CAMPAIGNS_STALL_SECONDS", default=300),
+    # The effect a campaign's sample-size check plans for: a relative lift of conversion.
+    "BASELINE_CONVERSION": env.float("CAMPAIGNS_BASELINE_CONVERSION", default=0.05),
+    "PLANNED_LIFT": env.float("CAMPAIGNS_PLANNED_LIFT", default=0.2),
     # Recommended products named in a message ({{ products }}).
     "MESSAGE_PRODUCTS": 3,
     "CHANNEL_BACKENDS": {

@@ -340,8 +340,21 @@ CAMPAIGNS = {
 # --- Django REST framework ------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "ecomops.api.access.ApiKeyAuthentication",  # first: a 401 names the Api-Key scheme
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["ecomops.api.access.ScopedAccess"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "ecomops.api.pagination.ApiCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["ecomops.api.access.KeyOrUserThrottle"],
+    "EXCEPTION_HANDLER": "ecomops.api.errors.api_exception_handler",
+    "PAGE_SIZE": 50,
+}
+
+API = {
+    # Requests per API key (or per user) — DRF rate syntax: "1200/min", "50/s".
+    "THROTTLE_RATE": env.str("API_THROTTLE_RATE", default="1200/min"),
 }
 
 

@@ -1,0 +1,75 @@
+"""One error shape for every 4xx: ``{"error": {"code", "message", "fields"}}``."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler
+
+
+class ApiError(exceptions.APIException):
+    """A refusal with our own code (``limit_reached``, ``not_found``...) and status."""
+
+    def __init__(self, code: str, message: str, status_code: int = 400, fields=None):
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.fields = fields or {}
+
+
+def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    """Serializer errors as {"field" or "items.3.sku": [messages]}."""
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else "_"
+            out.update(_flatten(value, f"{prefix}{name}" if not prefix else f"{prefix}.{name}"))
+        return out
+    if isinstance(detail, list) and detail and not all(isinstance(d, str) for d in detail):
+        out = {}
+        for index, item in enumerate(detail):
+            if item:
+                out.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+        return out
+    messages = detail if isinstance(detail, list) else [detail]
+    return {prefix or "_": [str(m) for m in messages]}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "not found")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"_": exc.messages}
+        )
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ApiError):
+        code, message, fields = exc.error_code, str(exc.detail), exc.fields
+    elif isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        names = ", ".join(name for name in fields if name != "_")
+        code = "invalid"
+        message = f"invalid: {names}" if names else "; ".join(fields.get("_", ["invalid input"]))
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(detail, "code", None) or _code_of(response.status_code)
+        message = str(detail)
+        fields = {}
+    response.data = {"error": {"code": code, "message": message, "fields": fields}}
+    return response
+
+
+def _code_of(status_code: int) -> str:
+    return {
+        status.HTTP_401_UNAUTHORIZED: "not_authenticated",
+        status.HTTP_403_FORBIDDEN: "permission_denied",
+        status.HTTP_404_NOT_FOUND: "not_found",
+        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "too_large",
+        status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
+    }.get(status_code, "error")

@@ -144,6 +144,13 @@ def _paid_orders(*, as_of: date, since: date | None = None) -> pd.DataFrame:
     cogs (Σ quantity × unit cost at sale), commission (channel rate × net revenue).
     """
     where, params = _paid_between(as_of, since)
+    # From ``since``, the cost of goods sums only the lines of the orders in range (the
+    # whole lines table otherwise, which is most of the time of a short read).
+    lines_of = ""
+    lines_params: list = []
+    if since is not None:
+        lines_of = f"WHERE order_id IN (SELECT id FROM {_t(Order)} WHERE paid_at >= %s)"
+        lines_params = [day_start(since)]
     sql = f"""
         SELECT o.id, o.customer_id, o.channel_id, {_ts("o.paid_at")}, o.paid_total, o.discount_total,
                o.logistics_cost, COALESCE(r.refunds, 0), COALESCE(l.cogs, 0),
@@ -152,10 +159,11 @@ def _paid_orders(*, as_of: date, since: date | None = None) -> pd.DataFrame:
         LEFT JOIN (SELECT order_id, SUM(refund_amount) AS refunds FROM {_t(Return)}
                    GROUP BY order_id) r ON r.order_id = o.id
         LEFT JOIN (SELECT order_id, SUM(quantity * unit_cost) AS cogs FROM {_t(OrderLine)}
-                   GROUP BY order_id) l ON l.order_id = o.id
+                   {lines_of} GROUP BY order_id) l ON l.order_id = o.id
         LEFT JOIN {_t(Channel)} c ON c.id = o.channel_id
         WHERE {where}
     """
+    params = [*lines_params, *params]
     frame = read_sql(
         sql,
         params,

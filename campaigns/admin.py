@@ -2,7 +2,10 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +32,6 @@ from campaigns.selectors import (
     group_report,
 )
 from campaigns.services import (
-    CampaignError,
     automation_dry_run,
     automation_run,
     campaign_cancel,
@@ -37,18 +39,14 @@ from campaigns.services import (
     campaign_launch,
     campaign_problems,
     campaign_progress,
-    coupons_issue,
+    coupons_issue_to_segment,
     coupons_void,
 )
 from customers.admin import CommunityGroupAdmin
 from customers.models import CommunityGroup
-from customers.services import GroupError, group_members_add
+from customers.services import group_members_add
 from ecomops.admin_actions import AuditedAdmin, form_action
 from ecomops.admin_tools import BigTableAdmin, ReadOnlyBigTableAdmin
-
-ISSUE_LIMIT = (
-    20_000  # more than this from the admin: launch a campaign (chunked, in the background)
-)
 
 
 class SegmentChoiceForm(forms.Form):
@@ -129,16 +127,8 @@ class CouponTemplateAdmin(AuditedAdmin):
         ),
     )
     def issue_to_segment(self, request, queryset, data):
-        members = list(segment_members(segment=data["segment"]).values_list("pk", flat=True))
-        if len(members) > ISSUE_LIMIT:
-            raise ValueError(
-                f"{data['segment']} has {len(members):,} members; issue to more than "
-                f"{ISSUE_LIMIT:,} through a campaign, which works in the background"
-            )
-        issued = sum(
-            len(coupons_issue(template=template, customers=members)) for template in queryset
-        )
-        return f"{issued:,} coupons issued to {len(members):,} members of {data['segment']}"
+        issued, members = coupons_issue_to_segment(templates=queryset, segment=data["segment"])
+        return f"{issued:,} coupons issued to {members:,} members of {data['segment']}"
 
 
 @admin.register(Coupon)
@@ -284,8 +274,6 @@ class CampaignAdmin(AuditedAdmin):
     actions = ["launch_now", "cancel_campaigns"]
 
     def get_urls(self):
-        from django.urls import path
-
         extra = [
             path(
                 "from-segment/<int:segment_id>/",
@@ -297,9 +285,6 @@ class CampaignAdmin(AuditedAdmin):
 
     def from_segment_view(self, request, segment_id):
         """One click from a segment: a draft with its recommended offer, ready to launch."""
-        from django.core.exceptions import PermissionDenied
-        from django.shortcuts import get_object_or_404, redirect
-
         if not self.has_add_permission(request):
             raise PermissionDenied
         segment = get_object_or_404(Segment, pk=segment_id)
@@ -318,17 +303,9 @@ class CampaignAdmin(AuditedAdmin):
 
     @admin.display(description=_("audience"))
     def audience(self, campaign):
-        target = {
-            Campaign.AudienceKind.SEGMENT: campaign.audience_segment,
-            Campaign.AudienceKind.LIST: campaign.audience_segment,
-            Campaign.AudienceKind.GROUP: campaign.audience_group,
-            Campaign.AudienceKind.TIER: campaign.audience_tier,
-        }.get(campaign.audience_kind)
-        return (
-            f"{campaign.get_audience_kind_display()}: {target}"
-            if target
-            else campaign.get_audience_kind_display()
-        )
+        target = campaign.audience_target
+        kind = campaign.get_audience_kind_display()
+        return f"{kind}: {target}" if target else kind
 
     @admin.display(description=_("ready to launch?"))
     def problems(self, campaign):
@@ -433,7 +410,6 @@ class CampaignAdmin(AuditedAdmin):
             "their coupon and message in the background. This cannot be undone."
         ),
         submit_label=_("Launch"),
-        errors=(CampaignError,),
     )
     def launch_now(self, request, queryset, data):
         launched = [campaign_launch(campaign=c, by=request.user) for c in queryset]
@@ -447,7 +423,6 @@ class CampaignAdmin(AuditedAdmin):
             "Nothing more is sent. Coupons already issued stay valid; the report still "
             "measures what was sent."
         ),
-        errors=(CampaignError,),
     )
     def cancel_campaigns(self, request, queryset, data):
         cancelled = [campaign_cancel(campaign=c, by=request.user) for c in queryset]
@@ -577,7 +552,6 @@ class CommunityGroupWithSegmentsAdmin(CommunityGroupAdmin):
         description=_("Add a segment's members to the group"),
         form_class=SegmentChoiceForm,
         explanation=_("Members already in the group stay; nobody is added past its capacity."),
-        errors=(GroupError,),
     )
     def add_segment_members(self, request, queryset, data):
         members = segment_members(segment=data["segment"]).values_list("pk", flat=True)

@@ -350,6 +350,27 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def audience_target_id(self) -> int | None:
+        """The id of what the audience kind points at (segment, group or tier)."""
+        return {
+            self.AudienceKind.SEGMENT: self.audience_segment_id,
+            self.AudienceKind.LIST: self.audience_segment_id,
+            self.AudienceKind.GROUP: self.audience_group_id,
+            self.AudienceKind.TIER: self.audience_tier_id,
+        }.get(self.audience_kind)
+
+    @property
+    def audience_target(self):
+        """The segment, group or tier the audience kind points at (None when unset)."""
+        if self.audience_target_id is None:
+            return None
+        if self.audience_kind == self.AudienceKind.GROUP:
+            return self.audience_group
+        if self.audience_kind == self.AudienceKind.TIER:
+            return self.audience_tier
+        return self.audience_segment
+
 
 class CampaignRecipient(models.Model):
     """One customer of a campaign's audience and the arm they fell in."""

@@ -17,21 +17,23 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from analytics.loaders import _t, read_sql
+from analytics import loaders
+from analytics.metrics.profit import order_contribution
 from analytics.metrics.stats import (
     min_sample_size_proportions,
     minimum_detectable_effect,
     srm_check,
 )
 from analytics.metrics.uplift import Uplift, uplift
+from analytics.selectors import segment_members
 from campaigns.assignment import CONTROL, TREATMENT, Split
-from campaigns.models import Campaign, CampaignRecipient, Experiment, Redemption
+from campaigns.models import Campaign, CampaignRecipient, Experiment, Message, Redemption
 from campaigns.verdicts import Verdict, conversion_verdict, revenue_verdict
-from catalog.models import Channel, Order, OrderLine, Return
-from customers.models import GroupMembership
+from catalog.models import Order, Return
+from customers.models import Customer, GroupMembership
 
 PAID = tuple(str(s) for s in Order.PAID_STATUSES)
 
@@ -85,32 +87,16 @@ def recipient_outcomes(campaign_ids: list[int], start: datetime, end: datetime):
         columns=["customer_id", "arm", "contacted_at", "coupon_id"],
     )
     recipients["contacted"] = recipients.pop("contacted_at").notna().astype(int)
-    in_list = ", ".join(["%s"] * len(PAID))
-    marks = ", ".join(["%s"] * len(campaign_ids))
-    sql = f"""
-        SELECT o.id, o.customer_id, o.paid_at, o.paid_total - COALESCE(r.refunds, 0),
-               o.paid_total - COALESCE(r.refunds, 0) - COALESCE(l.cogs, 0)
-                 - (o.paid_total - COALESCE(r.refunds, 0)) * COALESCE(c.commission_rate, 0) / 100
-                 - o.logistics_cost
-        FROM {_t(Order)} o
-        LEFT JOIN (SELECT order_id, SUM(refund_amount) AS refunds FROM {_t(Return)}
-                   GROUP BY order_id) r ON r.order_id = o.id
-        LEFT JOIN (SELECT order_id, SUM(quantity * unit_cost) AS cogs FROM {_t(OrderLine)}
-                   WHERE order_id IN (
-                       SELECT id FROM {_t(Order)} WHERE paid_at >= %s AND paid_at < %s)
-                   GROUP BY order_id) l ON l.order_id = o.id
-        LEFT JOIN {_t(Channel)} c ON c.id = o.channel_id
-        WHERE o.status IN ({in_list}) AND o.paid_at >= %s AND o.paid_at < %s
-          AND o.customer_id IN (SELECT customer_id FROM {_t(CampaignRecipient)}
-                                WHERE campaign_id IN ({marks}))
-    """
-    orders = read_sql(
-        sql,
-        [start, end, *PAID, start, end, *campaign_ids],
-        columns=["order_id", "customer_id", "paid_at", "revenue", "contribution"],
-        datetimes=["paid_at"],
+    # The days of the window through the analytics loader (one definition of net revenue
+    # and contribution, DESIGN §3), then exactly [start, end) in local time.
+    orders = order_contribution(
+        loaders.paid_orders(as_of=timezone.localdate(end), since=timezone.localdate(start))
     )
-    orders[["revenue", "contribution"]] = orders[["revenue", "contribution"]].astype("float64")
+    local = [timezone.localtime(moment).replace(tzinfo=None) for moment in (start, end)]
+    orders = orders[(orders["paid_at"] >= local[0]) & (orders["paid_at"] < local[1])]
+    orders = orders.rename(columns={"net_revenue": "revenue"})[
+        ["order_id", "customer_id", "paid_at", "revenue", "contribution"]
+    ]
     orders = orders.merge(recipients[["customer_id", "arm"]], on="customer_id", how="inner")
     per_customer = orders.groupby("customer_id").agg(
         orders=("order_id", "size"),
@@ -229,6 +215,54 @@ def _split_of(campaign: Campaign) -> Split:
     )
 
 
+# --- Audiences ---------------------------------------------------------------------------
+
+
+def campaign_audience(campaign: Campaign, *, at: datetime | None = None) -> QuerySet[Customer]:
+    """Everyone the campaign is addressed to, before opt-outs and the frequency cap."""
+    kind = campaign.audience_kind
+    if kind in (Campaign.AudienceKind.SEGMENT, Campaign.AudienceKind.LIST):
+        as_of = timezone.localdate(at) if at else None
+        return segment_members(segment=campaign.audience_segment, as_of=as_of)
+    if kind == Campaign.AudienceKind.GROUP:
+        members = GroupMembership.objects.filter(
+            group_id=campaign.audience_group_id, left_at__isnull=True
+        )
+        return Customer.objects.filter(pk__in=members.values("customer_id"))
+    return Customer.objects.filter(tier_id=campaign.audience_tier_id)
+
+
+def contacted_since(cutoff: datetime) -> QuerySet:
+    """Messages sent at or after ``cutoff`` (for the frequency cap)."""
+    return Message.objects.filter(sent_at__gte=cutoff, status=Message.Status.SENT)
+
+
+@dataclass(frozen=True)
+class Reachable:
+    everyone: int
+    opted_out: int
+    held_back: int  # by the frequency cap or a cool-down (opted-out ones not counted twice)
+    eligible: list[int]  # customer ids, ascending
+
+
+def reachable(audience: QuerySet[Customer], held_back: QuerySet | None = None) -> Reachable:
+    """The audience without opted-out customers and without those with a row in
+    ``held_back`` (messages, automation triggers... anything with a ``customer_id``), in
+    one query."""
+    rows = audience.order_by("pk")
+    if held_back is None:
+        triples = [
+            (pk, opted_in, False) for pk, opted_in in rows.values_list("pk", "marketing_opt_in")
+        ]
+    else:
+        held = Exists(held_back.filter(customer_id=OuterRef("pk")))
+        triples = list(rows.annotate(held=held).values_list("pk", "marketing_opt_in", "held"))
+    opted_out = sum(1 for _, opted_in, _ in triples if not opted_in)
+    held = sum(1 for _, opted_in, is_held in triples if opted_in and is_held)
+    eligible = [pk for pk, opted_in, is_held in triples if opted_in and not is_held]
+    return Reachable(len(triples), opted_out, held, eligible)
+
+
 # --- Experiments ------------------------------------------------------------------------
 
 
@@ -314,18 +348,12 @@ def campaign_sample_plan(campaign: Campaign) -> dict | None:
     the variants of an experiment, or the treatment and the holdout."""
     from django.conf import settings
 
-    from campaigns.services.campaigns import campaign_audience
-
-    kind = campaign.audience_kind
-    if kind in (Campaign.AudienceKind.SEGMENT, Campaign.AudienceKind.LIST):
-        if campaign.audience_segment_id is None:
-            return None
-        audience = campaign.audience_segment.member_count
-        if audience is None:
-            audience = campaign_audience(campaign).count()
-    elif campaign_audience_target(campaign) is None:
+    if campaign.audience_target_id is None:
         return None
-    else:
+    audience = None
+    if campaign.audience_kind in (Campaign.AudienceKind.SEGMENT, Campaign.AudienceKind.LIST):
+        audience = campaign.audience_segment.member_count  # the segment's cached count
+    if audience is None:
         audience = campaign_audience(campaign).count()
     baseline = settings.CAMPAIGNS["BASELINE_CONVERSION"]
     lift = settings.CAMPAIGNS["PLANNED_LIFT"]
@@ -341,13 +369,6 @@ def campaign_sample_plan(campaign: Campaign) -> dict | None:
         smaller = int(audience * min(holdout, 100 - holdout) / 100)
         plan = experiment_sample_plan(baseline_rate=baseline, mde=lift, audience=2 * smaller)
     return {**plan, "audience": audience, "baseline_rate": baseline, "planned_lift": lift}
-
-
-def campaign_audience_target(campaign: Campaign):
-    return {
-        Campaign.AudienceKind.GROUP: campaign.audience_group_id,
-        Campaign.AudienceKind.TIER: campaign.audience_tier_id,
-    }.get(campaign.audience_kind)
 
 
 # --- Community groups -------------------------------------------------------------------

@@ -21,8 +21,6 @@ from customers.models import (
 )
 from customers.pii import can_view_pii, masked_value
 from customers.services import (
-    GroupError,
-    PointsError,
     customers_mark_koc,
     group_members_add,
     group_members_remove,
@@ -292,7 +290,6 @@ class CustomerAdmin(AuditedAdmin, BigTableAdmin):
         description=_("Adjust points (with a reason)"),
         form_class=PointsAdjustForm,
         explanation=_("Each selected customer's balance moves by the same number of points."),
-        errors=(PointsError,),
     )
     def adjust_points(self, request, queryset, data):
         batch = uuid.uuid4().hex[:12]
@@ -312,7 +309,6 @@ class CustomerAdmin(AuditedAdmin, BigTableAdmin):
         description=_("Add to a community group"),
         form_class=GroupForm,
         explanation=_("Customers already in the group stay; nobody is added past its capacity."),
-        errors=(GroupError,),
     )
     def add_to_group(self, request, queryset, data):
         result = group_members_add(group=data["group"], customers=queryset, by=request.user)

@@ -17,19 +17,15 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from customers.audit import audit_record, audit_record_many
+from customers.errors import ServiceError
 from customers.models import CommunityGroup, Customer, GroupMembership, PointsEntry
 
 Reason = PointsEntry.Reason
 
 
-class PointsError(Exception):
+class PointsError(ServiceError):
     INSUFFICIENT = "insufficient_points"
     INVALID = "invalid_points"
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def points_award(
@@ -187,13 +183,8 @@ def _write(customer, delta, reason, key, reference, note, created_by, at) -> Poi
 # --- Community groups -------------------------------------------------------------------
 
 
-class GroupError(Exception):
+class GroupError(ServiceError):
     INACTIVE = "group_inactive"
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def group_members_add(

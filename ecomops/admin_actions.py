@@ -4,7 +4,7 @@
 into an admin action with an intermediate page: it lists what was selected, asks for the
 form's fields (a segment, a reason, an amount...) or — for a destructive action with no
 fields — simply for confirmation, then calls the function and reports the rows changed.
-Errors the service raises (``ValueError`` and our domain errors) are shown as messages;
+Refusals the services raise (``ServiceError``, and ``ValueError``) are shown as messages;
 nothing is half done, because each service runs in its own transaction.
 
 :class:`AuditedAdmin` records every save and delete made through the admin in the audit
@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from customers.audit import audit_record, changed, snapshot
+from customers.errors import ServiceError
 
 PREVIEW_ROWS = 20
 
@@ -38,7 +39,7 @@ def form_action(
     explanation: str = "",
     destructive: bool = False,
     submit_label: str | None = None,
-    errors: tuple[type[Exception], ...] = (ValueError,),
+    errors: tuple[type[Exception], ...] = (ValueError, ServiceError),
 ):
     def decorator(apply: Callable):
         @admin.action(description=description, permissions=permissions)

@@ -6,10 +6,10 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from campaigns.discounts import CartLine
 from campaigns.models import Coupon
 from campaigns.services import CouponError, coupon_quote, coupon_redeem
-from catalog.models import SKU, Order
+from campaigns.services.coupons import sku_lines
+from catalog.models import Order
 from customers.models import Customer
 from ecomops.api.errors import ApiError
 from ecomops.api.pagination import ApiCursorPagination
@@ -96,9 +96,9 @@ class CouponViewSet(viewsets.ReadOnlyModelViewSet):
                     404,
                     {"customer_id": ["unknown"]},
                 )
-        codes = [line["sku"] for line in data["lines"]]
-        skus = {s.code: s for s in SKU.objects.filter(code__in=codes).select_related("product")}
-        unknown = sorted(set(codes) - set(skus))
+        cart, unknown = sku_lines(
+            [(line["sku"], line["quantity"], line.get("unit_price")) for line in data["lines"]]
+        )
         if unknown:
             raise ApiError(
                 "invalid",
@@ -106,15 +106,6 @@ class CouponViewSet(viewsets.ReadOnlyModelViewSet):
                 400,
                 {"lines": [f"unknown SKU {c}" for c in unknown]},
             )
-        cart = [
-            CartLine(
-                product_id=skus[line["sku"]].product_id,
-                category_id=skus[line["sku"]].product.category_id,
-                quantity=line["quantity"],
-                unit_price=line.get("unit_price", skus[line["sku"]].list_price),
-            )
-            for line in data["lines"]
-        ]
         try:
             quote = coupon_quote(
                 code=data["code"], customer=customer, lines=cart, shipping=data["shipping"]

@@ -9,7 +9,6 @@ from campaigns.services.automations import (
 )
 from campaigns.services.campaigns import (
     CampaignError,
-    campaign_audience,
     campaign_cancel,
     campaign_complete,
     campaign_draft_for_segment,
@@ -31,6 +30,7 @@ from campaigns.services.coupons import (
     coupon_redeem,
     coupon_redemptions_reverse,
     coupons_issue,
+    coupons_issue_to_segment,
     coupons_void,
 )
 from campaigns.services.loyalty import (
@@ -54,7 +54,6 @@ __all__ = [
     "automation_plan",
     "automation_run",
     "automations_run",
-    "campaign_audience",
     "campaign_cancel",
     "campaign_complete",
     "campaign_draft_for_segment",
@@ -72,6 +71,7 @@ __all__ = [
     "coupon_redeem",
     "coupon_redemptions_reverse",
     "coupons_issue",
+    "coupons_issue_to_segment",
     "coupons_void",
     "loyalty_order_paid",
     "loyalty_order_reversed",

@@ -35,6 +35,7 @@ from campaigns.assignment import CONTROL, TREATMENT, Split, assign
 from campaigns.channels import backend_for
 from campaigns.discounts import describe
 from campaigns.models import Automation, AutomationRecipient
+from campaigns.selectors import reachable
 from campaigns.services.coupons import offer_of
 from campaigns.services.delivery import prepare, save_contacts, send_and_record
 from catalog.models import Order
@@ -94,18 +95,14 @@ class Plan:
 def automation_plan(automation: Automation, *, as_of: date) -> Plan:
     """Who the automation triggers for on ``as_of`` and which arm each falls in (reads
     only: the dry run shows it, the run writes it)."""
-    candidates = automation_candidates(automation, as_of=as_of)
-    everyone = set(candidates.values_list("pk", flat=True))
-    opted_out = set(candidates.filter(marketing_opt_in=False).values_list("pk", flat=True))
     since = as_of - timedelta(days=automation.cooldown_days)
-    recent = AutomationRecipient.objects.filter(
+    cooling = AutomationRecipient.objects.filter(
         automation=automation, triggered_on__gt=since, triggered_on__lt=as_of
-    ).values("customer_id")
-    cooling = set(candidates.filter(pk__in=recent).values_list("pk", flat=True)) - opted_out
-    eligible = sorted(everyone - opted_out - cooling)
+    )
+    audience = reachable(automation_candidates(automation, as_of=as_of), cooling)
     split = Split(holdout_percent=automation.holdout_percent)
-    arms = assign(f"automation:{automation.pk}:{as_of.isoformat()}", eligible, split)
-    return Plan(as_of, len(everyone), len(opted_out), len(cooling), arms)
+    arms = assign(f"automation:{automation.pk}:{as_of.isoformat()}", audience.eligible, split)
+    return Plan(as_of, audience.everyone, audience.opted_out, audience.held_back, arms)
 
 
 def automation_dry_run(automation: Automation, *, as_of: date | None = None, limit: int = 200):

@@ -35,27 +35,22 @@ from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from analytics.selectors import segment_members
 from analytics.writers import insert_frame
 from campaigns.assignment import CONTROL, TREATMENT, Split, assign
 from campaigns.channels import backend_for
 from campaigns.messages import validate_message
-from campaigns.models import Campaign, CampaignRecipient, CouponTemplate, Experiment, Message
+from campaigns.models import Campaign, CampaignRecipient, CouponTemplate, Experiment
+from campaigns.selectors import campaign_audience, contacted_since, reachable
 from campaigns.services.delivery import prepare, save_contacts, send_and_record
 from customers.audit import audit_record
-from customers.models import Customer, GroupMembership
+from customers.errors import ServiceError
 
 S = Campaign.Status
 
 
-class CampaignError(Exception):
+class CampaignError(ServiceError):
     INVALID_STATE = "invalid_state"
     INVALID = "invalid"
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _setting(name: str):
@@ -68,13 +63,7 @@ def _setting(name: str):
 def campaign_problems(campaign: Campaign) -> list[str]:
     """What stops ``campaign`` from launching, in words (empty when it can launch)."""
     problems = []
-    targets = {
-        Campaign.AudienceKind.SEGMENT: campaign.audience_segment_id,
-        Campaign.AudienceKind.LIST: campaign.audience_segment_id,
-        Campaign.AudienceKind.GROUP: campaign.audience_group_id,
-        Campaign.AudienceKind.TIER: campaign.audience_tier_id,
-    }
-    if not targets.get(campaign.audience_kind):
+    if campaign.audience_target_id is None:
         problems.append(f"choose the {campaign.get_audience_kind_display()} to send to")
     if campaign.coupon_template_id is None and not campaign.message.strip():
         problems.append("give the campaign an offer (coupon template) or a message")
@@ -120,29 +109,6 @@ def _locked(campaign: Campaign | int) -> Campaign:
 
 
 # --- Audience --------------------------------------------------------------------------
-
-
-def campaign_audience(campaign: Campaign, *, at: datetime | None = None) -> QuerySet[Customer]:
-    """Everyone the campaign is addressed to, before opt-outs and the frequency cap."""
-    kind = campaign.audience_kind
-    if kind in (Campaign.AudienceKind.SEGMENT, Campaign.AudienceKind.LIST):
-        as_of = timezone.localdate(at) if at else None
-        return segment_members(segment=campaign.audience_segment, as_of=as_of)
-    if kind == Campaign.AudienceKind.GROUP:
-        members = GroupMembership.objects.filter(
-            group_id=campaign.audience_group_id, left_at__isnull=True
-        )
-        return Customer.objects.filter(pk__in=members.values("customer_id"))
-    if kind == Campaign.AudienceKind.TIER:
-        return Customer.objects.filter(tier_id=campaign.audience_tier_id)
-    raise CampaignError(CampaignError.INVALID, f"unknown audience kind {kind!r}")
-
-
-def contacted_since(cutoff: datetime) -> QuerySet:
-    """Customers with a message sent at or after ``cutoff`` (for the frequency cap)."""
-    return Message.objects.filter(sent_at__gte=cutoff, status=Message.Status.SENT).values(
-        "customer_id"
-    )
 
 
 # --- A draft from a segment, with its recommended offer ---------------------------------
@@ -210,26 +176,40 @@ def campaign_draft_for_segment(*, segment, by=None) -> Campaign:
 # --- Life cycle ------------------------------------------------------------------------
 
 
-@transaction.atomic
-def campaign_schedule(*, campaign: Campaign, scheduled_at: datetime, by=None) -> Campaign:
-    campaign = _locked(campaign)
-    if campaign.status not in (S.DRAFT, S.SCHEDULED):
-        raise CampaignError(
-            CampaignError.INVALID_STATE,
-            f"only a draft can be scheduled; {campaign} is {campaign.get_status_display()}",
-        )
+def _check_state(campaign: Campaign, allowed, refusal: str) -> None:
+    if campaign.status not in allowed:
+        raise CampaignError(CampaignError.INVALID_STATE, refusal)
+
+
+def _check_ready(campaign: Campaign) -> None:
     problems = campaign_problems(campaign)
     if problems:
         raise CampaignError(CampaignError.INVALID, "; ".join(problems))
+
+
+def _move(campaign: Campaign, action: str, status: str, *, by, **fields) -> Campaign:
+    """Set the new status (and ``fields``), save, and record it in the audit trail."""
     before = campaign.status
-    campaign.status = S.SCHEDULED
-    campaign.scheduled_at = scheduled_at
-    campaign.save(update_fields=["status", "scheduled_at", "updated_at"])
+    campaign.status = status
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    campaign.save(update_fields=["status", *fields, "updated_at"])
+    shown = {k: v.isoformat() for k, v in fields.items() if k == "scheduled_at"}
     audit_record(
-        "schedule", campaign, by=by, before={"status": before},
-        after={"status": campaign.status, "scheduled_at": scheduled_at.isoformat()},
-    )  # fmt: skip
+        action, campaign, by=by, before={"status": before}, after={"status": status, **shown}
+    )
     return campaign
+
+
+@transaction.atomic
+def campaign_schedule(*, campaign: Campaign, scheduled_at: datetime, by=None) -> Campaign:
+    campaign = _locked(campaign)
+    _check_state(
+        campaign, (S.DRAFT, S.SCHEDULED),
+        f"only a draft can be scheduled; {campaign} is {campaign.get_status_display()}",
+    )  # fmt: skip
+    _check_ready(campaign)
+    return _move(campaign, "schedule", S.SCHEDULED, by=by, scheduled_at=scheduled_at)
 
 
 def campaign_launch(
@@ -240,27 +220,18 @@ def campaign_launch(
     at = at or timezone.now()
     with transaction.atomic():
         campaign = _locked(campaign)
-        if campaign.status not in (S.DRAFT, S.SCHEDULED):
-            raise CampaignError(
-                CampaignError.INVALID_STATE,
-                f"{campaign} is {campaign.get_status_display()}; only a draft or a scheduled "
-                "campaign can be launched",
-            )
-        problems = campaign_problems(campaign)
-        if problems:
-            raise CampaignError(CampaignError.INVALID, "; ".join(problems))
-        before = campaign.status
-        campaign.status = S.RUNNING
-        campaign.started_at = at
-        campaign.launched_by = by if getattr(by, "pk", None) else None
-        campaign.save(update_fields=["status", "started_at", "launched_by", "updated_at"])
+        _check_state(
+            campaign, (S.DRAFT, S.SCHEDULED),
+            f"{campaign} is {campaign.get_status_display()}; only a draft or a scheduled "
+            "campaign can be launched",
+        )  # fmt: skip
+        _check_ready(campaign)
+        launched_by = by if getattr(by, "pk", None) else None
+        _move(campaign, "launch", S.RUNNING, by=by, started_at=at, launched_by=launched_by)
         if campaign.experiment_id and campaign.experiment.status == Experiment.Status.DRAFT:
             Experiment.objects.filter(pk=campaign.experiment_id).update(
                 status=Experiment.Status.RUNNING, starts_at=at
             )
-        audit_record(
-            "launch", campaign, by=by, before={"status": before}, after={"status": S.RUNNING}
-        )
         pk = campaign.pk
         if queue:
             transaction.on_commit(lambda: _queue_plan(pk))
@@ -296,16 +267,10 @@ def campaign_plan(*, campaign_id: int, queue: bool = True) -> dict:
 
 def _snapshot(campaign: Campaign) -> dict:
     at = campaign.started_at
-    audience = campaign_audience(campaign, at=at)
-    everyone = set(audience.values_list("pk", flat=True))
-    opted_out = set(audience.filter(marketing_opt_in=False).values_list("pk", flat=True))
     cap_days = _setting("FREQUENCY_CAP_DAYS")
-    capped = set()
-    if cap_days:
-        recent = contacted_since(at - timedelta(days=cap_days))
-        capped = set(audience.filter(pk__in=recent).values_list("pk", flat=True)) - opted_out
-    eligible = sorted(everyone - opted_out - capped)
-    arms = assign(f"campaign:{campaign.pk}", eligible, _split(campaign))
+    recent = contacted_since(at - timedelta(days=cap_days)) if cap_days else None
+    audience = reachable(campaign_audience(campaign, at=at), recent)
+    arms = assign(f"campaign:{campaign.pk}", audience.eligible, _split(campaign))
     rows = pd.DataFrame(
         [(customer_id, name) for name, ids in arms.items() for customer_id in ids],
         columns=["customer_id", "arm"],
@@ -315,13 +280,13 @@ def _snapshot(campaign: Campaign) -> dict:
     insert_frame(CampaignRecipient, rows)
     return {
         "planned": True,
-        "audience": len(everyone),
-        "opted_out": len(opted_out),
-        "frequency_capped": len(capped),
+        "audience": audience.everyone,
+        "opted_out": audience.opted_out,
+        "frequency_capped": audience.held_back,
         "frequency_cap_days": cap_days,
-        "recipients": len(eligible),
+        "recipients": len(audience.eligible),
         "arms": {name: len(ids) for name, ids in arms.items()},
-        "to_contact": len(eligible) - len(arms[CONTROL]),
+        "to_contact": len(audience.eligible) - len(arms[CONTROL]),
     }
 
 
@@ -400,36 +365,21 @@ def campaign_cancel(*, campaign: Campaign | int, by=None) -> Campaign:
     """Stop a campaign: nothing more is sent. Coupons already issued stay valid (customers
     were told about them); the report still measures what was sent."""
     campaign = _locked(campaign)
-    if campaign.status in (S.COMPLETED, S.CANCELLED):
-        raise CampaignError(
-            CampaignError.INVALID_STATE, f"{campaign} is already {campaign.get_status_display()}"
-        )
-    before = campaign.status
-    campaign.status = S.CANCELLED
-    campaign.completed_at = timezone.now()
-    campaign.save(update_fields=["status", "completed_at", "updated_at"])
-    audit_record(
-        "cancel", campaign, by=by, before={"status": before}, after={"status": S.CANCELLED}
-    )
-    return campaign
+    _check_state(
+        campaign, (S.DRAFT, S.SCHEDULED, S.RUNNING),
+        f"{campaign} is already {campaign.get_status_display()}",
+    )  # fmt: skip
+    return _move(campaign, "cancel", S.CANCELLED, by=by, completed_at=timezone.now())
 
 
+@transaction.atomic
 def campaign_complete(*, campaign: Campaign | int, by=None, at=None) -> Campaign:
-    with transaction.atomic():
-        campaign = _locked(campaign)
-        if campaign.status != S.RUNNING:
-            raise CampaignError(
-                CampaignError.INVALID_STATE,
-                f"only a running campaign can complete; {campaign} is "
-                f"{campaign.get_status_display()}",
-            )
-        campaign.status = S.COMPLETED
-        campaign.completed_at = at or timezone.now()
-        campaign.save(update_fields=["status", "completed_at", "updated_at"])
-        audit_record(
-            "complete", campaign, by=by, before={"status": S.RUNNING}, after={"status": S.COMPLETED}
-        )
-    return campaign
+    campaign = _locked(campaign)
+    _check_state(
+        campaign, (S.RUNNING,),
+        f"only a running campaign can complete; {campaign} is {campaign.get_status_display()}",
+    )  # fmt: skip
+    return _move(campaign, "complete", S.COMPLETED, by=by, completed_at=at or timezone.now())
 
 
 def campaign_progress(campaign: Campaign) -> dict:

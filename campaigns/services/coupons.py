@@ -19,10 +19,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from analytics.selectors import segment_members
 from campaigns.discounts import ZERO, CartLine, Offer, discount, eligible_lines, eligible_subtotal
 from campaigns.models import Coupon, CouponTemplate, Redemption
-from catalog.models import Category, Order, OrderLine
+from catalog.models import SKU, Category, Order, OrderLine
 from customers.audit import audit_record_many
+from customers.errors import ServiceError
 from customers.models import Customer, GroupMembership
 from ecomops.bulk import insert_objects
 
@@ -31,7 +33,7 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 12  # 31^12 ≈ 8e17: unguessable, and collisions practically never happen
 
 
-class CouponError(Exception):
+class CouponError(ServiceError):
     """A coupon that cannot be used here, with the reason as a code and a message."""
 
     UNKNOWN = "unknown"
@@ -46,11 +48,6 @@ class CouponError(Exception):
     ALREADY_USED_ON_ORDER = "already_used_on_order"
     NOT_STACKABLE = "not_stackable"
     ORDER_NOT_PAID = "order_not_paid"
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -104,6 +101,24 @@ def coupons_issue(
         "issue", created, after=lambda c: {"template": template.name, "code": c.code}, at=issued_at
     )
     return created
+
+
+SEGMENT_ISSUE_LIMIT = 20_000  # more at once: a campaign, which works in the background
+
+
+@transaction.atomic
+def coupons_issue_to_segment(*, templates, segment) -> tuple[int, int]:
+    """One personal coupon of each template to every member of ``segment`` (nothing is
+    sent). Returns (coupons issued, members); refused above ``SEGMENT_ISSUE_LIMIT``."""
+    members = list(segment_members(segment=segment).values_list("pk", flat=True))
+    if len(members) > SEGMENT_ISSUE_LIMIT:
+        raise CouponError(
+            CouponError.LIMIT_REACHED,
+            f"{segment} has {len(members):,} members; issue to more than "
+            f"{SEGMENT_ISSUE_LIMIT:,} through a campaign, which works in the background",
+        )
+    issued = sum(len(coupons_issue(template=t, customers=members)) for t in templates)
+    return issued, len(members)
 
 
 def coupon_create_public(*, template: CouponTemplate, code: str) -> Coupon:
@@ -258,6 +273,24 @@ def order_lines(order: Order) -> list[CartLine]:
         "sku__product_id", "sku__product__category_id", "quantity", "unit_price", "discount"
     )
     return [CartLine(p, c, q, price, line_discount) for p, c, q, price, line_discount in rows]
+
+
+def sku_lines(items: Sequence[tuple[str, int, Decimal | None]]) -> tuple[list[CartLine], list[str]]:
+    """Cart lines for (SKU code, quantity, unit price or None for the list price), and
+    the codes that match no SKU (one query)."""
+    codes = {code for code, _, _ in items}
+    skus = {
+        code: (product, category, price)
+        for code, product, category, price in SKU.objects.filter(code__in=codes).values_list(
+            "code", "product_id", "product__category_id", "list_price"
+        )
+    }
+    lines = [
+        CartLine(skus[code][0], skus[code][1], quantity, skus[code][2] if price is None else price)
+        for code, quantity, price in items
+        if code in skus
+    ]
+    return lines, sorted(codes - set(skus))
 
 
 def _check_coupon(coupon: Coupon, customer: Customer | None, at, template=None) -> None:

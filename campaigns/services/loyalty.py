@@ -9,13 +9,15 @@ from decimal import ROUND_FLOOR, Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import CharField, Exists, F, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from campaigns.models import Coupon, Reward
+from campaigns.models import Coupon, Redemption, Reward
 from campaigns.services.coupons import coupon_redemptions_reverse, coupons_issue
 from campaigns.services.tiers import loyalty_tier_upgrade
 from catalog.models import Order
+from customers.errors import ServiceError
 from customers.models import Customer, PointsEntry
 from customers.services import (
     PointsError,
@@ -105,16 +107,11 @@ def loyalty_order_reversed(*, order: Order) -> dict:
     return {"redemptions_reversed": redemptions, "points_taken_back": -taken.delta if taken else 0}
 
 
-class RewardError(Exception):
+class RewardError(ServiceError):
     UNAVAILABLE = "reward_unavailable"
     OUT_OF_STOCK = "out_of_stock"
     TIER_TOO_LOW = "tier_too_low"
     INSUFFICIENT = "insufficient_points"
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def points_mall_exchange(
@@ -191,16 +188,30 @@ def loyalty_sync(*, since: datetime, at: datetime | None = None) -> dict:
     lookback = at - timedelta(days=settings.LOYALTY["AWARD_LOOKBACK_DAYS"])
     changed = Order.objects.filter(updated_at__gte=since, customer__isnull=False)
     awarded = reversed_ = 0
-    paid = changed.paid().filter(paid_at__gte=lookback).select_related("customer__tier")
+    paid = (
+        changed.paid()
+        .filter(paid_at__gte=lookback)
+        .exclude(_entry_exists("order:"))  # awarded before
+        .select_related("customer__tier")
+    )
     for order in paid.order_by("paid_at", "pk").iterator(chunk_size=1000):
-        if PointsEntry.objects.filter(idempotency_key=f"order:{order.pk}").exists():
-            continue  # awarded before
         if loyalty_order_paid(order=order) is not None:
             awarded += 1
-    undone = changed.filter(status__in=[Order.Status.CANCELLED, Order.Status.REFUNDED])
+    open_redemption = Exists(
+        Redemption.objects.filter(order_id=OuterRef("pk"), reversed_at__isnull=True)
+    )
+    undone = changed.filter(status__in=[Order.Status.CANCELLED, Order.Status.REFUNDED]).filter(
+        open_redemption | (_entry_exists("order:") & ~_entry_exists("order-reversal:"))
+    )
     for order in undone.order_by("pk").iterator(chunk_size=1000):
-        before = PointsEntry.objects.filter(idempotency_key=f"order-reversal:{order.pk}").exists()
         result = loyalty_order_reversed(order=order)
-        if result["redemptions_reversed"] or (result["points_taken_back"] and not before):
+        if result["redemptions_reversed"] or result["points_taken_back"]:
             reversed_ += 1
     return {"orders_awarded": awarded, "orders_reversed": reversed_}
+
+
+def _entry_exists(prefix: str) -> Exists:
+    """The order has a ledger entry keyed ``<prefix><order id>`` (the keys of
+    ``loyalty_order_paid`` and ``loyalty_order_reversed``)."""
+    key = Concat(Value(prefix), Cast(OuterRef("pk"), CharField()))
+    return Exists(PointsEntry.objects.filter(idempotency_key=key))

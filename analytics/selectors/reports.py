@@ -26,7 +26,7 @@ from django.db.models import Case, CharField, Count, DecimalField, F, Q, Sum, Va
 from django.db.models.functions import Cast, Coalesce, Concat
 
 from analytics.loaders import day_end, day_start
-from analytics.metrics import activity, channels, cohorts, funnel, products
+from analytics.metrics import activity, basket, channels, cohorts, funnel, products
 from analytics.metrics.kpis import SUMMED, period_summary
 from analytics.models import (
     ActivityCell,
@@ -37,9 +37,11 @@ from analytics.models import (
     Event,
     InventorySnapshot,
     KpiTarget,
+    ProductAffinity,
     ProductForecast,
     ProductReviews,
     ProductSales,
+    Recommendation,
 )
 from catalog.models import Category, Channel, ChannelSpend, Order, Product
 
@@ -585,4 +587,57 @@ def inventory_report(*, as_of: date, limit: int = 50) -> InventoryReport:
         low_stock=listing(rows.filter(low_stock=True).order_by("days_of_cover", "sku__code")),
         slow_movers=listing(rows.filter(slow_mover=True).order_by("-stock", "sku__code")),
         forecast=forecast,
+    )
+
+
+# --- Associations, bundles and recommendations ----------------------------------------------
+
+
+def association_report(*, limit: int = 100, product: Product | None = None) -> pd.DataFrame:
+    """The stored "bought together" rules A → B (support, confidence = P(B | A), lift),
+    highest lift first; ``product`` keeps the rules from that product."""
+    rules = ProductAffinity.objects.all()
+    if product is not None:
+        rules = rules.filter(product_a=product)
+    rows = rules.order_by("-lift", "product_a_id", "product_b_id").values_list(
+        "product_a_id", "product_a__code", "product_a__name", "product_b_id", "product_b__code",
+        "product_b__name", "pair_count", "support", "confidence", "lift",
+    )[:limit]  # fmt: skip
+    return pd.DataFrame(
+        list(rows),
+        columns=["product_a", "code_a", "name_a", "product_b", "code_b", "name_b",
+                 "pair_count", "support", "confidence", "lift"],
+    )  # fmt: skip
+
+
+def bundle_report(*, limit: int = 20) -> pd.DataFrame:
+    """Bundle suggestions (``metrics.basket.bundle_suggestions``) from the stored rules:
+    undirected pairs with lift > 1, best lift × support first, with both products' names."""
+    rules = pd.DataFrame.from_records(
+        list(
+            ProductAffinity.objects.values(
+                "product_a", "product_b", "pair_count", "support", "confidence", "lift"
+            )
+        ),
+        columns=["product_a", "product_b", "pair_count", "support", "confidence", "lift"],
+    )
+    pairs = basket.bundle_suggestions(rules, min_support=0.0, n=limit)
+    names = {
+        pk: (code, name)
+        for pk, code, name in Product.objects.filter(
+            pk__in=set(pairs["product_a"]) | set(pairs["product_b"])
+        ).values_list("pk", "code", "name")
+    }
+    for side in ("a", "b"):
+        pairs[f"code_{side}"] = [names[p][0] for p in pairs[f"product_{side}"]]
+        pairs[f"name_{side}"] = [names[p][1] for p in pairs[f"product_{side}"]]
+    return pairs
+
+
+def customer_recommendations(customer_id: int) -> list[dict]:
+    """The stored recommendations for a customer, best first."""
+    return list(
+        Recommendation.objects.filter(customer_id=customer_id)
+        .order_by("rank")
+        .values("rank", "score", "computed_at", code=F("product__code"), name=F("product__name"))
     )

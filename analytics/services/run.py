@@ -14,6 +14,7 @@ from analytics.services.recommendations import recommendations_compute
 from analytics.services.scores import scores_compute
 from analytics.services.segments import segments_ensure_builtin, segments_refresh_counts
 from analytics.services.tags import tags_compute
+from analytics.signals import segments_refreshed
 
 
 def _scores(as_of: date, window_days: int | None, since: date | None) -> str:
@@ -28,6 +29,7 @@ def _scores(as_of: date, window_days: int | None, since: date | None) -> str:
 def _segments(as_of: date, window_days: int | None, since: date | None) -> str:
     builtin = segments_ensure_builtin()
     counted = segments_refresh_counts(as_of=as_of)
+    segments_refreshed.send(sender="analytics", as_of=as_of)
     return f"{builtin} built-in segments, {counted} segment counts refreshed"
 
 

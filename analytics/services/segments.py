@@ -1,4 +1,4 @@
-"""Segment writes: create, snapshot, refresh the member count."""
+"""Segment writes: create, update, delete, snapshot, refresh the member count."""
 
 from datetime import date
 
@@ -9,12 +9,17 @@ from django.utils import timezone
 from analytics.metrics.rfm import RECOMMENDED_ACTIONS
 from analytics.models import LifecycleStage, RfmClass, RfmSegment, Segment, SegmentMember
 from analytics.selectors import segment_members
+from customers.errors import ServiceError
 from customers.models import Customer
 
 SNAPSHOT_BATCH_SIZE = 5000
 
 
 @transaction.atomic
+class SegmentError(ServiceError):
+    pass
+
+
 def segment_create(
     *,
     name: str,
@@ -44,6 +49,33 @@ def segment_create(
     else:
         segment_refresh_count(segment=segment, as_of=as_of)
     return segment
+
+
+def segment_update(*, segment: Segment, as_of: date | None = None, **changes) -> Segment:
+    """Change a segment's name, description, rule, kind or action text; validated like a
+    new one. A built-in segment's rule and kind stay as shipped. A static segment
+    re-snapshots when its rule or kind changes."""
+    if segment.is_builtin and ({"rule", "kind"} & set(changes)):
+        raise SegmentError("builtin", "a built-in segment's rule and kind cannot change")
+    for name, value in changes.items():
+        setattr(segment, name, value)
+    segment.full_clean()
+    segment.save()
+    if segment.kind == Segment.Kind.STATIC and ({"rule", "kind"} & set(changes)):
+        segment_snapshot(segment=segment, as_of=as_of)
+    else:
+        segment_refresh_count(segment=segment, as_of=as_of)
+    return segment
+
+
+def segment_delete(*, segment: Segment) -> None:
+    """Delete a segment nobody relies on: built-in ones and those a campaign targeted are
+    kept (the campaign's report needs its audience)."""
+    if segment.is_builtin:
+        raise SegmentError("builtin", "built-in segments cannot be deleted")
+    if segment.campaigns.exists():
+        raise SegmentError("in_use", "a campaign targeted this segment; it is kept for its report")
+    segment.delete()
 
 
 @transaction.atomic

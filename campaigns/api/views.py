@@ -1,18 +1,60 @@
-"""Coupons through the API: quote a cart, redeem on an order."""
+"""Campaign resources: coupon templates, coupons (issue, quote, redeem), campaigns
+(create, launch, cancel, report), experiments (create, result), automations (dry run)
+and community group reports."""
 
-from decimal import Decimal
+from datetime import timedelta
 
-from rest_framework import serializers, status, viewsets
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from campaigns.models import Coupon
-from campaigns.services import CouponError, coupon_quote, coupon_redeem
+from campaigns.api.serializers import (
+    AutomationSerializer,
+    CampaignSerializer,
+    CouponSerializer,
+    CouponTemplateSerializer,
+    ExperimentSerializer,
+    IssueSerializer,
+    QuoteSerializer,
+    RedeemSerializer,
+)
+from campaigns.models import Automation, Campaign, Coupon, CouponTemplate, Experiment
+from campaigns.selectors import (
+    campaign_report,
+    campaign_sample_plan,
+    experiment_result,
+    group_report,
+)
+from campaigns.services import (
+    CampaignError,
+    CouponError,
+    campaign_cancel,
+    campaign_launch,
+    coupon_quote,
+    coupon_redeem,
+    coupons_issue,
+)
+from campaigns.services.automations import automation_dry_run
+from campaigns.services.campaigns import campaign_problems, campaign_schedule
 from campaigns.services.coupons import sku_lines
 from catalog.models import Order
 from customers.models import Customer
-from ecomops.api.errors import ApiError
-from ecomops.api.pagination import ApiCursorPagination
+from customers.selectors import customers_by_external_id, groups_with_counts
+from ecomops.api.access import Attributed, acting_user
+from ecomops.api.errors import ApiError, refused, valid
+from ecomops.api.values import plain
+
+QuoteResult = inline_serializer("QuoteResult", {
+    "code": serializers.CharField(), "discount": serializers.DecimalField(14, 2),
+    "eligible_subtotal": serializers.DecimalField(14, 2)})  # fmt: skip
+RedemptionResult = inline_serializer("RedemptionResult", {
+    "id": serializers.IntegerField(), "code": serializers.CharField(),
+    "order_id": serializers.CharField(), "customer_id": serializers.CharField(allow_null=True),
+    "discount_amount": serializers.DecimalField(14, 2),
+    "redeemed_at": serializers.DateTimeField()})  # fmt: skip
 
 CONFLICTS = {
     CouponError.LIMIT_REACHED,
@@ -32,60 +74,44 @@ def refusal(error: CouponError) -> ApiError:
     return ApiError(error.code, error.message, status.HTTP_400_BAD_REQUEST)
 
 
-class CouponSerializer(serializers.ModelSerializer):
-    template = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    customer = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
-
-    class Meta:
-        model = Coupon
-        fields = [
-            "id",
-            "code",
-            "template",
-            "customer",
-            "status",
-            "issued_at",
-            "expires_at",
-            "times_used",
-        ]
-        read_only_fields = fields
-
-
-class QuoteLineSerializer(serializers.Serializer):
-    sku = serializers.CharField()
-    quantity = serializers.IntegerField(min_value=1)
-    unit_price = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False
-    )
-
-
-class QuoteSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=32)
-    customer_id = serializers.CharField(required=False, help_text="the customer's external id")
-    lines = QuoteLineSerializer(many=True, allow_empty=False)
-    shipping = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal("0"), default=Decimal("0")
-    )
-
-
-class RedeemSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=32)
-    order_id = serializers.CharField(help_text="the order's external id")
-
-
-class CouponViewSet(viewsets.ReadOnlyModelViewSet):
-    """Issued coupons; ``quote`` a cart and ``redeem`` on a paid order."""
+class CouponViewSet(Attributed, viewsets.ReadOnlyModelViewSet):
+    """Issued coupons; ``issue`` personal coupons, ``quote`` a cart and ``redeem`` on a
+    paid order."""
 
     queryset = Coupon.objects.select_related("template", "customer")
     serializer_class = CouponSerializer
-    pagination_class = ApiCursorPagination
     lookup_field = "code"
-    action_scopes = {"quote": "read", "redeem": "write"}
-    action_perms = {"quote": ["campaigns.view_coupon"], "redeem": ["campaigns.add_redemption"]}
+    filterset_fields = {"customer__external_id": ["exact"], "template": ["exact"],
+                        "status": ["exact"], "issued_at": ["gte", "lt"]}  # fmt: skip
+    ordering_fields = ["id", "issued_at"]
+    action_scopes = {"quote": "read", "redeem": "write", "issue": "write"}
+    action_perms = {
+        "quote": ["campaigns.view_coupon"],
+        "redeem": ["campaigns.add_redemption"],
+        "issue": ["campaigns.add_coupon"],
+    }
 
+    @extend_schema(request=IssueSerializer, responses={201: CouponSerializer(many=True)})
+    @action(detail=False, methods=["post"])
+    def issue(self, request):
+        data = valid(IssueSerializer, request)
+        ids, unknown = customers_by_external_id(data["customers"])
+        if unknown:
+            raise ApiError("invalid", f"unknown customer(s): {', '.join(unknown[:20])}", 400,
+                           {"customers": [f"unknown {e}" for e in unknown[:20]]})  # fmt: skip
+        coupons = coupons_issue(template=data["template"], customers=ids)
+        coupons = Coupon.objects.filter(pk__in=[c.pk for c in coupons]).select_related(
+            "template", "customer"
+        )
+        return Response(CouponSerializer(coupons, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=QuoteSerializer, responses={200: QuoteResult},
+                   examples=[OpenApiExample("a cart", request_only=True, value={
+                       "code": "K7QX2M9TPLRA", "customer_id": "C-20001",
+                       "lines": [{"sku": "TEA-001-M", "quantity": 2}]})])  # fmt: skip
     @action(detail=False, methods=["post"])
     def quote(self, request):
-        data = self._valid(QuoteSerializer, request)
+        data = valid(QuoteSerializer, request)
         customer = None
         if data.get("customer_id"):
             customer = Customer.objects.filter(external_id=data["customer_id"]).first()
@@ -120,9 +146,12 @@ class CouponViewSet(viewsets.ReadOnlyModelViewSet):
             }
         )
 
+    @extend_schema(request=RedeemSerializer, responses={201: RedemptionResult},
+                   examples=[OpenApiExample("redeem", request_only=True,
+                                            value={"code": "K7QX2M9TPLRA", "order_id": "SO-10001"})])  # fmt: skip
     @action(detail=False, methods=["post"])
     def redeem(self, request):
-        data = self._valid(RedeemSerializer, request)
+        data = valid(RedeemSerializer, request)
         order = Order.objects.filter(external_id=data["order_id"]).first()
         if order is None:
             raise ApiError(
@@ -144,7 +173,143 @@ class CouponViewSet(viewsets.ReadOnlyModelViewSet):
             status=status.HTTP_201_CREATED,
         )
 
-    def _valid(self, serializer_class, request) -> dict:
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+
+class CouponTemplateViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = CouponTemplate.objects.order_by("name")
+    serializer_class = CouponTemplateSerializer
+    pagination_class = None
+    filterset_fields = ["kind", "active"]
+
+
+LaunchSerializer = inline_serializer(
+    "Launch", {"scheduled_at": serializers.DateTimeField(
+        required=False, help_text="launch later (the per-minute tick starts it); now if absent")}
+)  # fmt: skip
+
+
+class CampaignViewSet(Attributed, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Campaigns: create a draft, ``launch`` (now or scheduled), ``cancel``, read the
+    ``report`` (per arm vs the holdout: conversion, revenue, incremental revenue and ROI
+    with intervals, verdict, daily series)."""
+
+    queryset = Campaign.objects.select_related(
+        "audience_segment", "audience_group", "audience_tier", "coupon_template"
+    )
+    serializer_class = CampaignSerializer
+    filterset_fields = ["status", "goal", "audience_kind"]
+    ordering_fields = ["id", "created_at"]
+    action_perms = {
+        "launch": ["campaigns.change_campaign"],
+        "cancel": ["campaigns.change_campaign"],
+        "report": ["campaigns.view_campaign"],
+    }
+    action_scopes = {"report": "read"}
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "user": acting_user(self.request)}
+
+    @extend_schema(request=LaunchSerializer, responses={202: CampaignSerializer})
+    @action(detail=True, methods=["post"])
+    def launch(self, request, pk=None):
+        campaign = self.get_object()
+        problems = campaign_problems(campaign)
+        if problems:
+            raise ApiError("not_ready", "; ".join(problems), 409)
+        scheduled_at = serializers.DateTimeField(required=False).run_validation(
+            request.data.get("scheduled_at") or timezone.now()
+        )
+        try:
+            if scheduled_at > timezone.now():
+                campaign = campaign_schedule(campaign=campaign, scheduled_at=scheduled_at,
+                                             by=acting_user(request))  # fmt: skip
+            else:
+                campaign = campaign_launch(campaign=campaign, by=acting_user(request))
+        except CampaignError as error:
+            raise refused(error, status_code=409) from error
+        campaign.refresh_from_db()
+        return Response(self.get_serializer(campaign).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: CampaignSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        try:
+            campaign = campaign_cancel(campaign=self.get_object(), by=acting_user(request))
+        except CampaignError as error:
+            raise refused(error, status_code=409) from error
+        return Response(self.get_serializer(campaign).data)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def report(self, request, pk=None):
+        campaign = self.get_object()
+        report = campaign_report(campaign)
+        return Response({
+            "campaign": campaign.pk, "status": campaign.status,
+            "start": plain(report.start), "end": plain(report.end),
+            "window_complete": report.window_complete,
+            "arms": plain(report.arms), "uplift": plain(report.uplift),
+            "verdict": plain(report.verdict),
+            "sample_ratio_mismatch": report.sample_ratio_mismatch,
+            "daily": plain(report.daily),
+            "sample_plan": plain(campaign_sample_plan(campaign)),
+        })  # fmt: skip
+
+
+class ExperimentViewSet(Attributed, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """A/B(/n) experiments: create with variants; ``result`` gives each variant's outcome,
+    the verdict against the first variant and the sample-ratio check."""
+
+    queryset = Experiment.objects.prefetch_related("variants").order_by("-id")
+    serializer_class = ExperimentSerializer
+    filterset_fields = ["status", "primary_metric"]
+    action_perms = {"result": ["campaigns.view_experiment"]}
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "user": acting_user(self.request)}
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def result(self, request, pk=None):
+        result = experiment_result(self.get_object())
+        return Response({
+            "experiment": result.experiment.pk, "baseline": result.baseline,
+            "variants": plain(result.variants), "comparisons": plain(result.comparisons),
+            "sample_ratio_mismatch": result.sample_ratio_mismatch,
+        })  # fmt: skip
+
+
+class AutomationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Lifecycle automations; ``dry-run`` says what today's run would do, writing nothing."""
+
+    queryset = Automation.objects.select_related("coupon_template").order_by("name")
+    serializer_class = AutomationSerializer
+    pagination_class = None
+    action_perms = {"dry_run": ["campaigns.view_automation"]}
+    action_scopes = {"dry_run": "read"}
+
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"], url_path="dry-run")
+    def dry_run(self, request, pk=None):
+        return Response(plain(automation_dry_run(self.get_object())))
+
+
+class GroupReportViewSet(viewsets.GenericViewSet):
+    """A community group over a period (default the last 30 days): members, KOCs, joins
+    and leaves, active buyers, orders, net revenue and its exclusive offers' use."""
+
+    serializer_class = None
+    pagination_class = None
+    view_perms = ["customers.view_communitygroup"]
+
+    def get_queryset(self):
+        return groups_with_counts()
+
+    @extend_schema(parameters=[OpenApiParameter("days", int, description="period length, default 30")],
+                   responses={200: OpenApiTypes.OBJECT})  # fmt: skip
+    def retrieve(self, request, pk=None):
+        group = self.get_object()
+        days = serializers.IntegerField(min_value=1, max_value=3660).run_validation(
+            request.query_params.get("days", 30)
+        )
+        end = timezone.now()
+        return Response(plain(group_report(group, start=end - timedelta(days=days), end=end)))

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from catalog.importing.errors import ErrorLog, FieldError, ImportFileError, RowError
 from catalog.importing.formats import GENERIC, ColumnMap, Layout, resolve_columns
-from catalog.importing.readers import Row, open_table
+from catalog.importing.readers import Row, RowsTable, open_table
 from catalog.signals import orders_changed
 
 ORDER_KINDS = ("orders", "returns")  # imports that change orders' status or refunds
@@ -231,12 +231,14 @@ def gc_paused():
 def run_import(
     *,
     kind: str,
-    path: str | Path,
+    path: str | Path | None = None,
     options: ImportOptions,
     name: str = "",
     progress: ProgressFn | None = None,
+    rows: RowsTable | None = None,
 ) -> ImportResult:
-    """Import ``path`` as ``kind``; see the module docstring for what gets committed."""
+    """Import ``path`` (or in-memory ``rows``) as ``kind``; see the module docstring for
+    what gets committed."""
     started = time.monotonic()
     since = timezone.now()
     importer_cls = importer_for(kind)
@@ -248,7 +250,8 @@ def run_import(
             code="format",
         )
     report = progress or (lambda fraction, message: None)
-    with open_table(path, encoding=options.encoding, name=name) as source:
+    opened = rows if rows is not None else open_table(path, encoding=options.encoding, name=name)
+    with opened as source:
         columns = resolve_columns(source.header, layout, options.column_map, kind=kind)
         importer = importer_cls(layout=layout, columns=columns, options=options)
         result = ImportResult(

@@ -166,6 +166,34 @@ class Table:
         self.close()
 
 
+class RowsTable:
+    """Rows already in memory (the API's bulk ingest) behind :class:`Table`'s interface:
+    ``header``, :meth:`chunks` and line numbers as a file would have them (header = 1)."""
+
+    file_type = "rows"
+    encoding = None
+
+    def __init__(self, header: list[str], rows: list[list]):
+        self.header = header
+        self._rows = [(line, row) for line, row in enumerate(rows, start=2)]
+        self._read = 0
+
+    def chunks(self, size: int | None = None) -> Iterator[list[Row]]:
+        size = size or CHUNK_ROWS
+        for start in range(0, len(self._rows), size):
+            self._read = min(start + size, len(self._rows))
+            yield self._rows[start : start + size]
+
+    def fraction_read(self) -> float:
+        return self._read / len(self._rows) if self._rows else 1.0
+
+    def __enter__(self) -> RowsTable:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
 def open_table(path: str | Path, *, encoding: str | None = None, name: str = "") -> Table:
     """Open ``path`` as CSV or XLSX (judged from its bytes and ``name``'s extension)."""
     path = Path(path)

@@ -1,6 +1,13 @@
 from rest_framework import serializers
 
-from customers.models import Customer, MembershipTier
+from customers.models import (
+    CommunityGroup,
+    Customer,
+    GroupMembership,
+    MembershipTier,
+    PointsEntry,
+    Tag,
+)
 from customers.pii import masked_value
 from ecomops.api.access import sees_pii
 
@@ -61,3 +68,59 @@ class CustomerSerializer(serializers.ModelSerializer):
             if values[name] is not None:
                 values[name] = str(values[name])
         return values
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "name", "kind", "description", "created_at"]
+        read_only_fields = ["id", "kind", "created_at"]
+
+
+class PointsEntrySerializer(serializers.ModelSerializer):
+    customer = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+
+    class Meta:
+        model = PointsEntry
+        fields = ["id", "customer", "delta", "balance_after", "reason", "reference", "note",
+                  "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class PointsAdjustSerializer(serializers.Serializer):
+    customer_id = serializers.CharField(help_text="the customer's external id")
+    delta = serializers.IntegerField(help_text="points to add (negative to remove); not 0")
+    reason = serializers.CharField(max_length=200, help_text="why (kept in the ledger and audit)")
+    idempotency_key = serializers.CharField(
+        max_length=100, required=False, help_text="send the same key to make a retry a no-op"
+    )
+
+
+class GroupSerializer(serializers.ModelSerializer):
+    members = serializers.IntegerField(read_only=True, help_text="active members")
+
+    class Meta:
+        model = CommunityGroup
+        fields = ["id", "name", "kind", "platform", "capacity", "description", "active",
+                  "created_at", "members"]  # fmt: skip
+        read_only_fields = ["id", "created_at", "members"]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    customer = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+    group = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = GroupMembership
+        fields = ["id", "customer", "group", "group_id", "role", "joined_at", "left_at"]
+        read_only_fields = fields
+
+
+class MembersChangeSerializer(serializers.Serializer):
+    customers = serializers.ListField(
+        child=serializers.CharField(), allow_empty=False, max_length=10_000,
+        help_text="external ids",
+    )  # fmt: skip
+    role = serializers.ChoiceField(
+        GroupMembership.Role.choices, default=GroupMembership.Role.MEMBER
+    )

@@ -1,10 +1,39 @@
+"""Customers (with tier, tags, groups and score), tiers, tags, the points ledger and
+community groups with their members."""
+
+import uuid
+
 import django_filters
 from django.db.models import Prefetch
-from rest_framework import viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
-from customers.api.serializers import CustomerSerializer, TierSerializer
-from customers.models import Customer, GroupMembership, MembershipTier
-from ecomops.api.pagination import ApiCursorPagination
+from customers.api.serializers import (
+    CustomerSerializer,
+    GroupSerializer,
+    MembersChangeSerializer,
+    MembershipSerializer,
+    PointsAdjustSerializer,
+    PointsEntrySerializer,
+    TagSerializer,
+    TierSerializer,
+)
+from customers.errors import ServiceError
+from customers.models import (
+    Customer,
+    GroupMembership,
+    MembershipTier,
+    PointsEntry,
+    Tag,
+)
+from customers.selectors import customers_by_external_id, groups_with_counts
+from customers.services import group_members_add, group_members_remove, points_adjust
+from ecomops.api.access import Attributed, acting_user
+from ecomops.api.errors import ApiError, refused, valid
+
+KEY = "[^/]+"
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -30,29 +59,132 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=active.values("customer_id"))
 
 
+def customer_queryset():
+    # "score" is the analytics app's reverse one-to-one, joined by name.
+    return Customer.objects.select_related("tier", "score").prefetch_related(
+        "tags",
+        Prefetch(
+            "memberships",
+            queryset=GroupMembership.objects.filter(left_at__isnull=True).select_related("group"),
+        ),
+    )
+
+
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
-    """Customers with tier, tags, active groups and score; ``?segment=<id>`` in
-    ``/api/v1/segments/<id>/members/``. PII masked without the ``pii`` scope."""
+    """Customers with tier, tags, active groups and score (a segment's members are at
+    ``/segments/<id>/members/``, with the same filters). PII (e-mail, phone, birthday)
+    is masked without the ``pii`` scope (or ``customers.view_pii``)."""
 
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
-    pagination_class = ApiCursorPagination
-    lookup_field = "external_id"
+    lookup_field, lookup_value_regex = "external_id", KEY
+    ordering_fields = ["id", "updated_at", "registered_at"]
 
     def get_queryset(self):
-        # "score" is the analytics app's reverse one-to-one, joined by name.
-        return Customer.objects.select_related("tier", "score").prefetch_related(
-            "tags",
-            Prefetch(
-                "memberships",
-                queryset=GroupMembership.objects.filter(left_at__isnull=True).select_related(
-                    "group"
-                ),
-            ),
-        )
+        return customer_queryset()
 
 
 class TierViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = MembershipTier.objects.order_by("rank")
     serializer_class = TierSerializer
     pagination_class = None
+
+
+class TagViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Tags; computed ones are refreshed by the analytics run, manual ones are created here."""
+
+    queryset = Tag.objects.order_by("name")
+    serializer_class = TagSerializer
+    pagination_class = None
+    filterset_fields = ["kind"]
+    lookup_field, lookup_value_regex = "name", KEY
+
+
+class PointsViewSet(Attributed, viewsets.ReadOnlyModelViewSet):
+    """The points ledger (read); ``adjust`` adds or removes points with a reason."""
+
+    queryset = PointsEntry.objects.select_related("customer")
+    serializer_class = PointsEntrySerializer
+    filterset_fields = {"customer__external_id": ["exact"], "reason": ["exact"],
+                        "created_at": ["gte", "lt"]}  # fmt: skip
+    ordering_fields = ["id", "created_at"]
+    action_perms = {"adjust": ["customers.add_pointsentry"]}
+
+    @extend_schema(request=PointsAdjustSerializer, responses={201: PointsEntrySerializer})
+    @action(detail=False, methods=["post"])
+    def adjust(self, request):
+        data = valid(PointsAdjustSerializer, request)
+        ids, _ = customers_by_external_id([data["customer_id"]])
+        if not ids:
+            raise ApiError("not_found", f"no customer {data['customer_id']!r}", 404,
+                           {"customer_id": ["unknown"]})  # fmt: skip
+        key = data.get("idempotency_key") or uuid.uuid4().hex
+        try:
+            entry = points_adjust(
+                customer=ids[0], delta=data["delta"], note=data["reason"],
+                created_by=acting_user(request), idempotency_key=f"adjust:{key}",
+            )  # fmt: skip
+        except ServiceError as error:
+            raise refused(error) from error
+        return Response(PointsEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+MembersChanged = inline_serializer(
+    "MembersChanged",
+    {
+        "added": serializers.IntegerField(required=False),
+        "already": serializers.IntegerField(required=False),
+        "full": serializers.IntegerField(required=False, help_text="refused: group at capacity"),
+        "removed": serializers.IntegerField(required=False),
+        "unknown": serializers.ListField(child=serializers.CharField()),
+    },
+)
+
+
+class GroupViewSet(Attributed, viewsets.ModelViewSet):
+    """Community groups (private-domain groups) with their active member counts; add or
+    remove members by external id."""
+
+    serializer_class = GroupSerializer
+    pagination_class = None
+    filterset_fields = ["kind", "active"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    action_perms = {
+        "add_members": ["customers.add_groupmembership"],
+        "remove_members": ["customers.change_groupmembership"],
+    }
+
+    def get_queryset(self):
+        return groups_with_counts()
+
+    @extend_schema(request=MembersChangeSerializer, responses={200: MembersChanged})
+    @action(detail=True, methods=["post"], url_path="members/add")
+    def add_members(self, request, pk=None):
+        group = self.get_object()
+        data = valid(MembersChangeSerializer, request)
+        ids, unknown = customers_by_external_id(data["customers"])
+        try:
+            counts = group_members_add(group=group, customers=ids, role=data["role"],
+                                       by=acting_user(request))  # fmt: skip
+        except ServiceError as error:
+            raise refused(error) from error
+        return Response({**counts, "unknown": unknown})
+
+    @extend_schema(request=MembersChangeSerializer, responses={200: MembersChanged})
+    @action(detail=True, methods=["post"], url_path="members/remove")
+    def remove_members(self, request, pk=None):
+        group = self.get_object()
+        data = valid(MembersChangeSerializer, request)
+        ids, unknown = customers_by_external_id(data["customers"])
+        removed = group_members_remove(group=group, customers=ids, by=acting_user(request))
+        return Response({"removed": removed, "unknown": unknown})
+
+
+class MembershipViewSet(viewsets.ReadOnlyModelViewSet):
+    """Group memberships, past and present (``active=true`` for current ones)."""
+
+    queryset = GroupMembership.objects.select_related("customer", "group")
+    serializer_class = MembershipSerializer
+    filterset_fields = {"group": ["exact"], "customer__external_id": ["exact"],
+                        "role": ["exact"], "left_at": ["isnull"], "joined_at": ["gte", "lt"]}  # fmt: skip
+    ordering_fields = ["id", "joined_at"]

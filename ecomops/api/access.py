@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import authentication, exceptions, permissions, throttling
 
+from customers.audit import acting_as
 from customers.pii import can_view_pii
 from ecomops.models import ApiKey
 from ecomops.services import api_key_check
@@ -88,6 +89,8 @@ class ScopedAccess(permissions.BasePermission):
             return False
         perms = getattr(view, "action_perms", {}).get(action)
         if perms is None:
+            perms = getattr(view, "view_perms", None)  # views without a queryset
+        if perms is None:
             model = view.get_queryset().model
             verb = METHOD_PERMS.get(request.method, "change")
             perms = [f"{model._meta.app_label}.{verb}_{model._meta.model_name}"]
@@ -110,3 +113,27 @@ class KeyOrUserThrottle(throttling.SimpleRateThrottle):
         else:
             ident = f"ip:{self.get_ident(request)}"
         return f"throttle:{self.scope}:{ident}"
+
+
+def acting_user(request):
+    """The Django user behind a request, or None for an API key (its name is recorded in
+    the audit trail instead, through :class:`Attributed`)."""
+    return request.user if getattr(request.user, "pk", None) else None
+
+
+class Attributed:
+    """Viewset mixin: the audit trail attributes the request's changes to its key or user
+    (the request middleware runs before the API authenticates)."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.user and request.user.is_authenticated:
+            self._acting = acting_as(acting_user(request), str(request.user.get_username()))
+            self._acting.__enter__()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        acting = getattr(self, "_acting", None)
+        if acting is not None:
+            self._acting = None
+            acting.__exit__(None, None, None)
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -73,3 +73,17 @@ def _code_of(status_code: int) -> str:
         status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "too_large",
         status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
     }.get(status_code, "error")
+
+
+def valid(serializer_class, request, **kwargs) -> dict:
+    """The request body checked by ``serializer_class`` (400 with field messages if not)."""
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def refused(error, *, conflicts=(), status_code: int = 400) -> ApiError:
+    """A service's refusal (:class:`customers.errors.ServiceError`) as an API error with
+    the service's code: 409 for the codes in ``conflicts``, else ``status_code``."""
+    code = 409 if error.code in conflicts else status_code
+    return ApiError(error.code, error.message, code)

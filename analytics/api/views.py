@@ -1,0 +1,337 @@
+"""Analytics resources: events (and their bulk ingest), customer scores, segments
+(CRUD, preview, members), daily KPIs and targets, reports and recommendations. Reports
+read the materialised results (never raw orders per request)."""
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+)
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from analytics.api import serializers as s
+from analytics.models import CustomerScore, DailyKPI, Event, Segment
+from analytics.segment_rules import RuleError
+from analytics.selectors import reports
+from analytics.selectors.segments import segment_members, segment_rule_preview
+from analytics.services.events import events_ingest
+from analytics.services.segments import SegmentError, segment_create, segment_delete, segment_update
+from customers.api.serializers import CustomerSerializer
+from customers.api.views import CustomerFilter, customer_queryset
+from ecomops.api.access import Attributed, acting_user
+from ecomops.api.bulk import bulk_response, bulk_schema
+from ecomops.api.errors import ApiError, refused, valid
+from ecomops.api.pagination import ApiCursorPagination
+from ecomops.api.values import plain, records
+
+KEY = "[^/]+"
+
+
+class EventViewSet(viewsets.ReadOnlyModelViewSet):
+    """Behaviour events; ``bulk`` creates or updates up to 1,000 at a time by ``event_id``."""
+
+    queryset = Event.objects.select_related("customer", "sku", "channel")
+    serializer_class = s.EventSerializer
+    filterset_fields = {"type": ["exact"], "customer__external_id": ["exact"],
+                        "session_id": ["exact"], "occurred_at": ["gte", "lt"]}  # fmt: skip
+    ordering_fields = ["id", "occurred_at"]
+    action_perms = {"bulk": ["analytics.add_event", "analytics.change_event"]}
+
+    @bulk_schema(s.EventInSerializer, s.EVENT_EXAMPLE, "Create or update up to 1,000 events")
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        return bulk_response(events_ingest, request)
+
+
+class ScoreViewSet(viewsets.ReadOnlyModelViewSet):
+    """Customer scores from the last analytics run (RFM, lifecycle, value, predictions),
+    looked up by the customer's external id."""
+
+    queryset = CustomerScore.objects.select_related("customer")
+    serializer_class = s.ScoreSerializer
+    lookup_field, lookup_url_kwarg, lookup_value_regex = "customer__external_id", "customer", KEY
+    filterset_fields = {"rfm_segment": ["exact"], "rfm_class": ["exact"],
+                        "lifecycle_stage": ["exact"], "r_score": ["exact", "gte"],
+                        "f_score": ["exact", "gte"], "m_score": ["exact", "gte"],
+                        "p_alive": ["lte", "gte"]}  # fmt: skip
+    ordering_fields = ["customer_id", "monetary", "predicted_value_90d"]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-customer_id")
+
+
+PREVIEW_EXAMPLE = OpenApiExample(
+    "loyal buyers in Gold",
+    value={"rule": {"all": [{"field": "r_score", "op": ">=", "value": 4},
+                            {"field": "tier", "op": "in", "value": ["Gold"]}]}},
+    request_only=True,
+)  # fmt: skip
+
+
+class SegmentViewSet(Attributed, viewsets.ModelViewSet):
+    """Segments: create, change, delete; ``preview`` a rule (count + 20 customers) before
+    saving; ``members`` lists a segment's customers with the customer filters."""
+
+    queryset = Segment.objects.order_by("name")
+    serializer_class = s.SegmentSerializer
+    pagination_class = None
+    filterset_fields = ["kind", "is_builtin"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    action_scopes = {"preview": "read"}
+    action_perms = {"preview": ["analytics.view_segment"], "members": ["customers.view_customer"]}
+
+    def perform_create(self, serializer):
+        try:
+            serializer.instance = segment_create(**serializer.validated_data,
+                                                 created_by=acting_user(self.request))  # fmt: skip
+        except RuleError as exc:
+            raise ApiError("invalid", str(exc), 400, {"rule": [str(exc)]}) from exc
+
+    def perform_update(self, serializer):
+        try:
+            segment_update(segment=serializer.instance, **serializer.validated_data)
+        except SegmentError as error:
+            raise refused(error, status_code=409) from error
+
+    def perform_destroy(self, instance):
+        try:
+            segment_delete(segment=instance)
+        except SegmentError as error:
+            raise refused(error, status_code=409) from error
+
+    @extend_schema(request=s.RuleSerializer, responses={200: s.PreviewSerializer},
+                   examples=[PREVIEW_EXAMPLE])  # fmt: skip
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        rule = valid(s.RuleSerializer, request)["rule"]
+        try:
+            preview = segment_rule_preview(rule=rule)
+        except RuleError as exc:
+            raise ApiError("invalid", str(exc), 400, {"rule": [str(exc)]}) from exc
+        sample = [{key: plain(value) for key, value in row.items()} for row in preview.sample]
+        return Response({"count": preview.count, "sample": sample})
+
+    @extend_schema(responses={200: CustomerSerializer(many=True)}, filters=False,
+                   parameters=[OpenApiParameter("page_size", int), OpenApiParameter("cursor", str),
+                               *(OpenApiParameter(name, str) for name in CustomerFilter.base_filters)])  # fmt: skip
+    @action(detail=True, methods=["get"], serializer_class=CustomerSerializer)
+    def members(self, request, pk=None):
+        segment = self.get_object()
+        members = customer_queryset().filter(pk__in=segment_members(segment=segment).values("pk"))
+        filtered = CustomerFilter(request.query_params, queryset=members, request=request)
+        if not filtered.is_valid():
+            raise serializers.ValidationError(filtered.errors)
+        members = filtered.qs
+        paginator = ApiCursorPagination()
+        page = paginator.paginate_queryset(members, request, view=self)
+        data = CustomerSerializer(page, many=True, context=self.get_serializer_context()).data
+        return paginator.get_paginated_response(data)
+
+
+class KpiViewSet(viewsets.ReadOnlyModelViewSet):
+    """Daily KPI values (materialised by the analytics run): filter by ``metric``,
+    ``dimension`` (all, channel, category), ``dimension_value`` and a date range;
+    ``summary`` sums a period and compares it with the one before."""
+
+    queryset = DailyKPI.objects.all()
+    serializer_class = s.DailyKpiSerializer
+    filterset_fields = {"metric": ["exact", "in"], "dimension": ["exact"],
+                        "dimension_value": ["exact"], "date": ["exact", "gte", "lte"]}  # fmt: skip
+    ordering_fields = ["id", "date"]
+
+    @extend_schema(parameters=[s.ReportParams], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def summary(self, request):
+        f = s.report_filter(request)
+        summary = reports.kpi_summary(f)
+        return Response({
+            "start": f.start, "end": f.end,
+            "current": plain(summary.current),
+            "previous": plain(summary.previous),
+            "change": plain(summary.change),
+        })  # fmt: skip
+
+    @extend_schema(parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE)],
+                   responses={200: OpenApiTypes.OBJECT})  # fmt: skip
+    @action(detail=False, methods=["get"])
+    def targets(self, request):
+        """Every KPI target whose period holds ``as_of`` (default today), with progress."""
+        as_of = s.serializers.DateField().run_validation(
+            request.query_params.get("as_of") or timezone.localdate().isoformat()
+        )
+        rows = [
+            {
+                "metric": p.target.metric, "period_start": p.target.period_start,
+                "period_end": p.target.period_end, "target": str(p.target.target),
+                "owner": str(p.target.owner_user or p.target.owner_team or ""),
+                "actual": plain(p.actual), "progress": plain(p.progress),
+                "expected": plain(p.expected),
+            }
+            for p in reports.kpi_target_progress(as_of=as_of)
+        ]  # fmt: skip
+        return Response({"as_of": as_of, "targets": rows})
+
+
+def _report_doc(summary: str, example: dict):
+    return extend_schema(
+        summary=summary,
+        parameters=[s.ReportParams],
+        responses={200: OpenApiTypes.OBJECT},
+        examples=[OpenApiExample("response", value=example, response_only=True)],
+    )
+
+
+class ReportViewSet(viewsets.ViewSet):
+    """Reports over the materialised analytics: each takes ``start``, ``end`` (inclusive,
+    default the last 30 days), ``channel`` (code) and ``category`` (id) where it can break
+    down by them, and answers JSON tables."""
+
+    view_perms = ["analytics.view_dailykpi"]
+
+    @_report_doc("Funnel visit → view → cart → order → pay, overall and per channel",
+                 {"steps": [{"step": "visit", "count": 1000, "step_conversion": 1.0,
+                             "overall_conversion": 1.0}], "by_channel": [],
+                  "cart_abandonment": 0.62, "payment_dropoff": 0.08})  # fmt: skip
+    @action(detail=False)
+    def funnel(self, request):
+        f = s.report_filter(request)
+        overall = reports.funnel_report(f)
+        per_channel = reports.funnel_report(f, by_channel=True)
+        return Response({
+            "steps": records(overall.steps), "by_channel": records(per_channel.steps),
+            "cart_abandonment": plain(overall.cart_abandonment),
+            "payment_dropoff": plain(overall.payment_dropoff),
+        })  # fmt: skip
+
+    @_report_doc("Activity by weekday × hour", {"cells": [{"weekday": 0, "hour": 20, "value": 31}]})
+    @action(detail=False)
+    def activity(self, request):
+        frame = reports.activity_report(s.report_filter(request),
+                                        measure=request.query_params.get("measure", "events"))  # fmt: skip
+        return Response({"cells": records(frame)})
+
+    @_report_doc("Retention by first-purchase month (customers and revenue)",
+                 {"retention": [{"cohort": "2026-01", "months_since": 1, "customers": 120,
+                                 "active_customers": 30, "retention": 0.25, "revenue": 4100.0}]})  # fmt: skip
+    @action(detail=False)
+    def cohorts(self, request):
+        report = reports.cohort_report(s.report_filter(request))
+        return Response({"retention": records(report.retention)})
+
+    @_report_doc("30-day repurchase by cohort and the repurchase interval",
+                 {"by_cohort": [{"cohort": "2026-01", "matured": 120, "repurchased": 18,
+                                 "rate": 0.15}], "interval_median_days": 41.0,
+                  "interval_pairs": 5120, "interval_histogram": [{"days": 7, "pairs": 40}]})  # fmt: skip
+    @action(detail=False)
+    def repurchase(self, request):
+        report = reports.cohort_report(s.report_filter(request))
+        histogram = [
+            {"days": int(d), "pairs": int(n)} for d, n in report.interval_histogram.items()
+        ]
+        return Response({
+            "by_cohort": records(report.repurchase_30d),
+            "interval_median_days": plain(report.interval_median_days),
+            "interval_pairs": report.interval_pairs, "interval_histogram": histogram,
+        })  # fmt: skip
+
+    @_report_doc("Sales vs margin matrix (star, traffic driver, profit contributor, long tail)",
+                 {"volume_split": 120.0, "margin_split": 0.42,
+                  "products": [{"code": "TEA-001", "name": "Oolong", "units": 540,
+                                "revenue": 31860.0, "margin_rate": 0.48, "quadrant": "star"}]})  # fmt: skip
+    @action(detail=False)
+    def products(self, request):
+        report = reports.product_report(s.report_filter(request))
+        return Response({"volume_split": plain(report.volume_split),
+                         "margin_split": plain(report.margin_split),
+                         "products": records(report.matrix)})  # fmt: skip
+
+    @_report_doc("Return rate vs positive-review rate, with quality flags",
+                 {"products": [{"code": "MUG-2", "return_rate": 0.21, "positive_rate": 0.55,
+                                "flagged": True}]})  # fmt: skip
+    @action(detail=False)
+    def quality(self, request):
+        report = reports.product_report(s.report_filter(request))
+        return Response({"products": records(report.flags)})
+
+    @_report_doc("Bought-together rules A → B with support, confidence and lift",
+                 {"rules": [{"code_a": "TEA-001", "code_b": "CUP-01", "pair_count": 88,
+                             "support": 0.012, "confidence": 0.31, "lift": 4.2}]})  # fmt: skip
+    @action(detail=False)
+    def associations(self, request):
+        return Response({"rules": records(reports.association_report())})
+
+    @_report_doc("Bundle suggestions (pairs with lift > 1, best lift × support first)",
+                 {"bundles": [{"code_a": "TEA-001", "code_b": "CUP-01", "lift": 4.2,
+                               "support": 0.012, "confidence_ab": 0.31, "confidence_ba": 0.2,
+                               "score": 0.05}]})  # fmt: skip
+    @action(detail=False)
+    def bundles(self, request):
+        return Response({"bundles": records(reports.bundle_report())})
+
+    @_report_doc("Channel quality: visitors, conversion, AOV, revenue, profit, spend, CAC, ROI",
+                 {"channels": [{"channel": "search", "visitors": 5200, "conversion": 0.031,
+                                "aov": 96.5, "revenue": 15520.0, "spend": 3000.0,
+                                "cac": 41.2, "roi": 1.9}]})  # fmt: skip
+    @action(detail=False)
+    def channels(self, request):
+        return Response({"channels": records(reports.channel_report(s.report_filter(request)))})
+
+    @_report_doc("Inventory health: 动销率, 售罄率, turnover, low stock and slow movers",
+                 {"snapshot_date": "2026-11-22", "summary": {"sell_through_rate": 0.61},
+                  "low_stock": [{"sku": "TEA-001-M", "stock": 12, "days_of_cover": 3.5}],
+                  "slow_movers": []})  # fmt: skip
+    @action(detail=False)
+    def inventory(self, request):
+        report = reports.inventory_report(as_of=s.report_filter(request).end)
+        return Response({"snapshot_date": report.snapshot_date,
+                         "summary": plain(report.summary),
+                         "low_stock": records(report.low_stock),
+                         "slow_movers": records(report.slow_movers)})  # fmt: skip
+
+    @_report_doc("4-week unit forecast per product with its backtest error",
+                 {"forecast": [{"code": "TEA-001", "product": "Oolong",
+                                "week_start": "2026-11-23", "units": 41.5, "mape": 0.18,
+                                "wape": 0.15}]})  # fmt: skip
+    @action(detail=False)
+    def forecast(self, request):
+        report = reports.inventory_report(as_of=s.report_filter(request).end)
+        return Response({"forecast": records(report.forecast)})
+
+    @_report_doc(
+        "Customers by predicted 90-day value",
+        {
+            "buckets": [
+                {"low": "0", "high": "50", "customers": 8200, "predicted_value": "183000.00"}
+            ]
+        },
+    )
+    @action(detail=False, url_path="predicted-value")
+    def predicted_value(self, request):
+        buckets = [{"low": str(b.low), "high": None if b.high is None else str(b.high),
+                    "customers": b.customers, "predicted_value": str(b.predicted_value)}
+                   for b in reports.clv_distribution()]  # fmt: skip
+        return Response({"buckets": buckets})
+
+
+class RecommendationViewSet(viewsets.ViewSet):
+    """Product recommendations for a customer (from the last analytics run)."""
+
+    view_perms = ["analytics.view_recommendation"]
+    lookup_field, lookup_url_kwarg, lookup_value_regex = "customer", "customer", KEY
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, examples=[OpenApiExample(
+        "response", response_only=True,
+        value={"customer": "C-20001", "products": [
+            {"rank": 1, "code": "TEA-002", "name": "Jasmine", "score": 0.42}]})])  # fmt: skip
+    def retrieve(self, request, customer=None):
+        from customers.models import Customer
+
+        found = get_object_or_404(Customer.objects.only("pk"), external_id=customer)
+        products = [{**row, "computed_at": plain(row["computed_at"])}
+                    for row in reports.customer_recommendations(found.pk)]  # fmt: skip
+        return Response({"customer": customer, "products": products})

@@ -1,0 +1,109 @@
+"""Catalog resources: categories, products, SKUs (stock), channels and their spend, orders
+with lines (and the bulk ingest), returns and reviews."""
+
+from django.db.models import Prefetch
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+
+from catalog.api import filters
+from catalog.api.serializers import (
+    ORDER_EXAMPLE,
+    CategorySerializer,
+    ChannelSerializer,
+    ChannelSpendSerializer,
+    OrderInSerializer,
+    OrderSerializer,
+    ProductSerializer,
+    ReturnSerializer,
+    ReviewSerializer,
+    SKUSerializer,
+)
+from catalog.ingest import orders_ingest
+from catalog.models import (
+    SKU,
+    Category,
+    Channel,
+    ChannelSpend,
+    Order,
+    OrderLine,
+    Product,
+    Return,
+    Review,
+)
+from ecomops.api.bulk import bulk_response, bulk_schema
+
+KEY = "[^/]+"  # external ids and codes may hold dots
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Category.objects.all()
+    serializer_class = CategorySerializer
+    filterset_fields = ["parent"]
+
+
+class ProductViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Product.objects.select_related("category").prefetch_related("skus")
+    serializer_class = ProductSerializer
+    filterset_class = filters.ProductFilter
+    lookup_field, lookup_value_regex = "code", KEY
+    ordering_fields = ["id", "updated_at"]
+
+
+class SKUViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """SKUs with stock; ``PATCH`` sets ``stock_on_hand``, ``reorder_point``,
+    ``lead_time_days`` or ``active``."""
+
+    queryset = SKU.objects.select_related("product")
+    serializer_class = SKUSerializer
+    filterset_class = filters.SKUFilter
+    lookup_field, lookup_value_regex = "code", KEY
+    http_method_names = ["get", "patch", "head", "options"]
+    ordering_fields = ["id", "updated_at", "stock_on_hand"]
+
+
+class ChannelViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Channel.objects.all()
+    serializer_class = ChannelSerializer
+    lookup_field, lookup_value_regex = "code", KEY
+    pagination_class = None
+
+
+class ChannelSpendViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Daily spend per channel (for CAC and ROI); posting a channel and day again
+    replaces its spend."""
+
+    queryset = ChannelSpend.objects.select_related("channel")
+    serializer_class = ChannelSpendSerializer
+    filterset_fields = {"channel__code": ["exact"], "date": ["gte", "lte"]}
+
+
+class OrderViewSet(viewsets.ReadOnlyModelViewSet):
+    """Orders with their lines; ``bulk`` creates or updates up to 1,000 at a time."""
+
+    queryset = Order.objects.select_related("customer", "channel").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.select_related("sku"))
+    )
+    serializer_class = OrderSerializer
+    filterset_class = filters.OrderFilter
+    lookup_field, lookup_value_regex = "external_id", KEY
+    ordering_fields = ["id", "created_at", "updated_at"]
+    action_perms = {"bulk": ["catalog.add_order", "catalog.change_order"]}
+
+    @bulk_schema(OrderInSerializer, ORDER_EXAMPLE, "Create or update up to 1,000 orders")
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        return bulk_response(orders_ingest, request)
+
+
+class ReturnViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Return.objects.select_related("order", "order_line__sku")
+    serializer_class = ReturnSerializer
+    filterset_class = filters.ReturnFilter
+    ordering_fields = ["id", "created_at"]
+
+
+class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Review.objects.select_related("customer", "order_line__order", "order_line__sku")
+    serializer_class = ReviewSerializer
+    filterset_class = filters.ReviewFilter
+    ordering_fields = ["id", "created_at"]

@@ -1,0 +1,73 @@
+"""Webhook subscriptions (create, list, change, delete) and their delivery log."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from ecomops.api.access import acting_user
+from ecomops.models import WebhookDelivery, WebhookSubscription
+from ecomops.webhooks import webhook_subscription_create
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(
+        child=serializers.ChoiceField(WebhookSubscription.EVENTS), required=False,
+        help_text="event names; empty or absent means all",
+    )  # fmt: skip
+    segments = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["id", "name", "url", "events", "segments", "active", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class NewSubscriptionSerializer(SubscriptionSerializer):
+    secret = serializers.CharField(
+        read_only=True, help_text="shown once: verify X-EcomOps-Signature with it"
+    )
+
+    class Meta(SubscriptionSerializer.Meta):
+        fields = [*SubscriptionSerializer.Meta.fields, "secret"]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = ["id", "subscription", "event", "event_id", "payload", "status", "attempts",
+                  "next_attempt_at", "last_status_code", "last_error", "created_at",
+                  "delivered_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class SubscriptionViewSet(viewsets.ModelViewSet):
+    """Webhook subscriptions. Each delivery is a signed POST (see docs/api.md)."""
+
+    queryset = WebhookSubscription.objects.all()
+    serializer_class = SubscriptionSerializer
+    pagination_class = None
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    @extend_schema(request=SubscriptionSerializer, responses={201: NewSubscriptionSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        subscription = webhook_subscription_create(**serializer.validated_data,
+                                                   by=acting_user(request))  # fmt: skip
+        return Response(
+            NewSubscriptionSerializer(subscription).data, status=status.HTTP_201_CREATED
+        )
+
+
+class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The delivery log: every event sent, its attempts and the last answer."""
+
+    queryset = WebhookDelivery.objects.all()
+    serializer_class = DeliverySerializer
+    filterset_fields = ["subscription", "event", "status"]
+
+
+router = SimpleRouter()
+router.register("webhooks", SubscriptionViewSet, basename="webhook")
+router.register("webhook-deliveries", DeliveryViewSet, basename="webhook-delivery")

@@ -10,6 +10,7 @@ same content changes nothing), ``error`` with field messages otherwise.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ class IngestItem:
     # The record's field for a row error: (column, row offset within the record) → path.
     field_of: Callable[[str, int], str] | None = None
 
-    def field(self, column: str, offset: int) -> str:
+    def path_of(self, column: str, offset: int) -> str:
         return column if self.field_of is None else self.field_of(column, offset)
 
 
@@ -97,7 +98,7 @@ def ingest(
         counts["customers_created"] = result.customers_created
         for error in result.errors:
             index, offset = where[error.line]
-            name = items[index].field(error.column, offset) if error.column else "_"
+            name = items[index].path_of(error.column, offset) if error.column else "_"
             items[index].errors.setdefault(name, []).append(error.reason)
     out = IngestResult(results=[], customers_created=counts["customers_created"])
     for index, item in enumerate(items):
@@ -130,51 +131,42 @@ def text(value) -> str:
 
 ORDER_HEADER = [
     "order_id", "customer_id", "created_at", "paid_at", "status", "channel", "total",
-    "shipping", "region", "order_discount", "logistics_cost", "customer_name",
-    "customer_email", "customer_phone", "customer_city", "customer_region", "marketing",
+    "shipping", "region", "order_discount", "logistics_cost",
     "sku", "quantity", "unit_price", "discount",
 ]  # fmt: skip
 ORDER_LEVEL = ORDER_HEADER[:11]
-CUSTOMER_FIELDS = ("name", "email", "phone", "city", "region", "marketing")
 LINE_FIELDS = ("sku", "quantity", "unit_price", "discount")
 
 
 def _order_field(column: str, offset: int) -> str:
-    if column in LINE_FIELDS:
-        return f"lines.{offset}.{column}"
-    if column.startswith("customer_") and column != "customer_id":
-        return "customer." + column.removeprefix("customer_")
-    return column
+    return f"lines.{offset}.{column}" if column in LINE_FIELDS else column
 
 
 def order_item(record) -> IngestItem:
-    """An API order (``{"order_id", ..., "customer": {...}, "lines": [{...}]}``) as rows."""
+    """An API order (``{"order_id", ..., "lines": [{...}]}``) as rows, one per line."""
     if not isinstance(record, dict):
         return IngestItem(key="", errors={"_": ["an order must be a JSON object"]})
     key = text(record.get("order_id")).strip()
     item = IngestItem(key=key, field_of=_order_field)
     if not key:
         item.errors["order_id"] = ["order_id is required"]
-    customer = record.get("customer") or {}
     lines = record.get("lines") or []
-    if not isinstance(customer, dict):
-        item.errors["customer"] = ["customer must be an object"]
     if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
         item.errors["lines"] = ["lines must be a list of objects"]
-    unknown = set(record) - set(ORDER_LEVEL) - {"customer", "lines"}
+    unknown = set(record) - set(ORDER_LEVEL) - {"lines"}
     if unknown:
         item.errors["_"] = [f"unknown field(s): {', '.join(sorted(unknown))}"]
     if item.errors:
         return item
     head = [text(record.get(name)) for name in ORDER_LEVEL]
-    head += [text(customer.get(name)) for name in CUSTOMER_FIELDS]
     for line in lines or [{}]:
         item.rows.append(head + [text(line.get(name)) for name in LINE_FIELDS])
     return item
 
 
 def orders_ingest(records: list) -> IngestResult:
-    """Create or update orders (with their lines and, where new, their customers)."""
+    """Create or update orders with their lines; customers they name and the database
+    lacks are created with their id only (push them first through customers/bulk)."""
     check_size(records)
     return ingest(
         kind="orders",
@@ -183,3 +175,50 @@ def orders_ingest(records: list) -> IngestResult:
         header=ORDER_HEADER,
         items=[order_item(record) for record in records],
     )
+
+
+def flat_item(record, *, fields, key: str, objects=(), lists=()) -> IngestItem:
+    """A one-row record: ``fields`` in order; ``objects`` are JSON objects (written as
+    JSON text), ``lists`` lists of names (written ``;``-separated)."""
+    if not isinstance(record, dict):
+        return IngestItem(key="", errors={"_": ["a record must be a JSON object"]})
+    item = IngestItem(key=text(record.get(key)).strip())
+    if not item.key:
+        item.errors[key] = [f"{key} is required (it makes a re-sent record a no-op)"]
+    for name in objects:
+        if record.get(name) is not None and not isinstance(record[name], dict):
+            item.errors[name] = [f"{name} must be an object"]
+    for name in lists:
+        value = record.get(name)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            item.errors[name] = [f"{name} must be a list of names"]
+    unknown = set(record) - set(fields)
+    if unknown:
+        item.errors["_"] = [f"unknown field(s): {', '.join(sorted(unknown))}"]
+    if item.errors:
+        return item
+    row = []
+    for name in fields:
+        value = record.get(name)
+        if name in objects:
+            row.append(json.dumps(value, ensure_ascii=False) if value else "")
+        elif name in lists:
+            row.append(";".join(value or []))
+        else:
+            row.append(text(value))
+    item.rows.append(row)
+    return item
+
+
+def customers_ingest(records: list) -> IngestResult:
+    """Create or update customers by ``customer_id`` (the customers import's rules)."""
+    from catalog.importing.customers import FIELDS
+    from customers.models import Customer
+
+    check_size(records)
+    return ingest(
+        kind="customers", model=Customer, key_field="external_id", header=list(FIELDS),
+        items=[flat_item(r, fields=FIELDS, key="customer_id", lists=("tags",)) for r in records],
+    )  # fmt: skip

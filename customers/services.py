@@ -77,6 +77,8 @@ def points_adjust(
     if delta == 0:
         raise PointsError(PointsError.INVALID, "an adjustment of 0 points changes nothing")
     entry = _write(customer, delta, Reason.ADJUSTMENT, idempotency_key, "", note, created_by, at)
+    if getattr(entry, "replayed", False):
+        return entry
     audit_record(
         "points_adjust",
         entry.customer if isinstance(customer, Customer) else Customer(pk=entry.customer_id),
@@ -144,6 +146,7 @@ def _write(customer, delta, reason, key, reference, note, created_by, at) -> Poi
     customer_id = customer.pk if isinstance(customer, Customer) else customer
     existing = PointsEntry.objects.filter(idempotency_key=key).first()
     if existing is not None:
+        existing.replayed = True  # a retry: the first write counted
         return existing
     try:
         with transaction.atomic():
@@ -177,6 +180,7 @@ def _write(customer, delta, reason, key, reference, note, created_by, at) -> Poi
         existing = PointsEntry.objects.filter(idempotency_key=key).first()
         if existing is None:
             raise
+        existing.replayed = True
         return existing
 
 

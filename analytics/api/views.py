@@ -26,7 +26,7 @@ from customers.api.views import CustomerFilter, customer_queryset
 from ecomops.api.access import Attributed, acting_user
 from ecomops.api.bulk import bulk_response, bulk_schema
 from ecomops.api.errors import ApiError, refused, valid
-from ecomops.api.pagination import ApiCursorPagination
+from ecomops.api.pagination import ApiCursorPagination, cursor_by
 from ecomops.api.values import plain, records
 
 KEY = "[^/]+"
@@ -59,10 +59,8 @@ class ScoreViewSet(viewsets.ReadOnlyModelViewSet):
                         "lifecycle_stage": ["exact"], "r_score": ["exact", "gte"],
                         "f_score": ["exact", "gte"], "m_score": ["exact", "gte"],
                         "p_alive": ["lte", "gte"]}  # fmt: skip
-    ordering_fields = ["customer_id", "monetary", "predicted_value_90d"]
-
-    def get_queryset(self):
-        return super().get_queryset().order_by("-customer_id")
+    ordering_fields = ["customer_id"]
+    pagination_class = cursor_by("customer_id")
 
 
 PREVIEW_EXAMPLE = OpenApiExample(

@@ -15,11 +15,11 @@ from customers.models import Customer
 SNAPSHOT_BATCH_SIZE = 5000
 
 
-@transaction.atomic
 class SegmentError(ServiceError):
     pass
 
 
+@transaction.atomic
 def segment_create(
     *,
     name: str,

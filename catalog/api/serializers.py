@@ -124,13 +124,31 @@ class ReviewSerializer(serializers.ModelSerializer):
 # -- bulk ingest (documentation of the accepted record; the import checks the values) ----
 
 
-class OrderCustomerIn(serializers.Serializer):
+class CustomerInSerializer(serializers.Serializer):
+    customer_id = serializers.CharField(help_text="the platform's customer id (idempotency key)")
     name = serializers.CharField(required=False)
     email = serializers.EmailField(required=False)
     phone = serializers.CharField(required=False)
+    gender = serializers.ChoiceField(["f", "m", "o", "u"], required=False)
+    birthday = serializers.DateField(required=False)
     city = serializers.CharField(required=False)
     region = serializers.CharField(required=False)
-    marketing = serializers.BooleanField(required=False, help_text="marketing opt-in")
+    registered_at = serializers.DateTimeField(required=False)
+    channel = serializers.CharField(required=False, help_text="acquisition channel code")
+    tags = serializers.ListField(child=serializers.CharField(), required=False,
+                                 help_text="the customer's imported tags become exactly these")  # fmt: skip
+    marketing_opt_in = serializers.BooleanField(required=False)
+
+
+CUSTOMER_EXAMPLE = {
+    "customer_id": "C-20001",
+    "name": "Li Na",
+    "email": "li.na@example.com",
+    "registered_at": "2026-10-02T09:00:00+08:00",
+    "channel": "search",
+    "tags": ["tea lover"],
+    "marketing_opt_in": True,
+}
 
 
 class OrderLineIn(serializers.Serializer):
@@ -158,7 +176,6 @@ class OrderInSerializer(serializers.Serializer):
     region = serializers.CharField(required=False)
     order_discount = serializers.DecimalField(**MONEY, required=False)
     logistics_cost = serializers.DecimalField(**MONEY, required=False)
-    customer = OrderCustomerIn(required=False)
     lines = OrderLineIn(many=True, required=False)
 
 
@@ -169,6 +186,5 @@ ORDER_EXAMPLE = {
     "status": "paid",
     "channel": "search",
     "shipping": "8.00",
-    "customer": {"name": "Li Na", "email": "li.na@example.com"},
     "lines": [{"sku": "TEA-001-M", "quantity": 2, "unit_price": "59.00"}],
 }

@@ -4,11 +4,14 @@ with lines (and the bulk ingest), returns and reviews."""
 from django.db.models import Prefetch
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.views import APIView
 
 from catalog.api import filters
 from catalog.api.serializers import (
+    CUSTOMER_EXAMPLE,
     ORDER_EXAMPLE,
     CategorySerializer,
+    CustomerInSerializer,
     ChannelSerializer,
     ChannelSpendSerializer,
     OrderInSerializer,
@@ -18,7 +21,7 @@ from catalog.api.serializers import (
     ReviewSerializer,
     SKUSerializer,
 )
-from catalog.ingest import orders_ingest
+from catalog.ingest import customers_ingest, orders_ingest
 from catalog.models import (
     SKU,
     Category,
@@ -107,3 +110,15 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ReviewSerializer
     filterset_class = filters.ReviewFilter
     ordering_fields = ["id", "created_at"]
+
+
+class CustomerBulkView(APIView):
+    """``POST /api/v1/customers/bulk/``: create or update up to 1,000 customers by
+    ``customer_id`` (the customers import's rules; here because the import lives in
+    catalog)."""
+
+    view_perms = ["customers.add_customer", "customers.change_customer"]
+
+    @bulk_schema(CustomerInSerializer, CUSTOMER_EXAMPLE, "Create or update up to 1,000 customers")
+    def post(self, request):
+        return bulk_response(customers_ingest, request)

@@ -14,21 +14,11 @@ from rest_framework.test import APIClient
 from analytics.models import CustomerScore
 from campaigns.models import Redemption
 from ecomops.models import ApiKey
-from ecomops.services import api_key_check, api_key_create, api_keys_revoke
+from ecomops.services import api_key_check, api_keys_revoke
 from tests import factories as f
+from tests.api.clients import client_with, error
 
 pytestmark = pytest.mark.django_db
-
-
-def client_with(*scopes) -> APIClient:
-    _, key = api_key_create(name="tool", scopes=list(scopes))
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    return client
-
-
-def error(response) -> dict:
-    return response.json()["error"]
 
 
 def test_create_api_key_prints_the_key_once_and_stores_only_its_hash():

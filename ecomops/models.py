@@ -57,7 +57,9 @@ class WebhookSubscription(models.Model):
 
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
-    events = models.JSONField(default=list, help_text=_("Event names; empty means all."))
+    events = models.JSONField(
+        default=list, blank=True, help_text=_("Event names; empty means all.")
+    )
     segments = models.JSONField(
         default=list, blank=True, help_text=_("Segment ids for segment events; empty means all.")
     )

@@ -43,7 +43,7 @@ def test_orders_bulk_writes_the_good_items_and_names_each_bad_field(world):
                 {"sku": "TEA-1", "quantity": 1, "unit_price": "59"},
                 {"sku": "NOPE", "quantity": "two", "unit_price": "1"},
             ],
-        ),  # fmt: skip
+        ),
         order("SO-3", customer_id="NEW-9"),
         {"customer_id": "C1"},
         "not an object",

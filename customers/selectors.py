@@ -19,3 +19,21 @@ def groups_with_counts() -> QuerySet[CommunityGroup]:
     return CommunityGroup.objects.annotate(
         members=Count("memberships", filter=Q(memberships__left_at__isnull=True))
     ).order_by("name")
+
+
+def customers_label(rows: list[dict]) -> None:
+    """Set ``row["labels"]`` = (tag names, active group names), sorted, on each customer
+    row (a dict with ``id``): two queries for the lot (a list page's tags and groups)."""
+    from customers.models import CustomerTag, GroupMembership
+
+    ids = [row["id"] for row in rows]
+    tags: dict[int, list[str]] = {pk: [] for pk in ids}
+    groups: dict[int, list[str]] = {pk: [] for pk in ids}
+    links = CustomerTag.objects.filter(customer_id__in=ids).values_list("customer_id", "tag__name")
+    for pk, name in links:
+        tags[pk].append(name)
+    active = GroupMembership.objects.filter(customer_id__in=ids, left_at__isnull=True)
+    for pk, name in active.values_list("customer_id", "group__name"):
+        groups[pk].append(name)
+    for row in rows:
+        row["labels"] = (sorted(tags[row["id"]]), sorted(groups[row["id"]]))

@@ -22,7 +22,7 @@ from analytics.selectors.segments import segment_members, segment_rule_preview
 from analytics.services.events import events_ingest
 from analytics.services.segments import SegmentError, segment_create, segment_delete, segment_update
 from customers.api.serializers import CustomerSerializer
-from customers.api.views import CustomerFilter, customer_queryset
+from customers.api.views import CustomerFilter, customer_page, customer_queryset
 from ecomops.api.access import Attributed, acting_user
 from ecomops.api.bulk import bulk_response, bulk_schema
 from ecomops.api.errors import ApiError, refused, valid
@@ -124,11 +124,8 @@ class SegmentViewSet(Attributed, viewsets.ModelViewSet):
         filtered = CustomerFilter(request.query_params, queryset=members, request=request)
         if not filtered.is_valid():
             raise serializers.ValidationError(filtered.errors)
-        members = filtered.qs
-        paginator = ApiCursorPagination()
-        page = paginator.paginate_queryset(members, request, view=self)
-        data = CustomerSerializer(page, many=True, context=self.get_serializer_context()).data
-        return paginator.get_paginated_response(data)
+        self.pagination_class = ApiCursorPagination
+        return customer_page(self, filtered.qs)
 
 
 class KpiViewSet(viewsets.ReadOnlyModelViewSet):

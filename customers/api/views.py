@@ -4,13 +4,13 @@ community groups with their members."""
 import uuid
 
 import django_filters
-from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from customers.api.serializers import (
+    ROW_FIELDS,
     CustomerSerializer,
     GroupSerializer,
     MembersChangeSerializer,
@@ -28,7 +28,7 @@ from customers.models import (
     PointsEntry,
     Tag,
 )
-from customers.selectors import customers_by_external_id, groups_with_counts
+from customers.selectors import customers_by_external_id, customers_label, groups_with_counts
 from customers.services import group_members_add, group_members_remove, points_adjust
 from ecomops.api.access import Attributed, acting_user
 from ecomops.api.errors import ApiError, refused, valid
@@ -60,13 +60,17 @@ class CustomerFilter(django_filters.FilterSet):
 
 
 def customer_queryset():
-    # "score" is the analytics app's reverse one-to-one, joined by name.
-    return Customer.objects.select_related("tier", "score").prefetch_related(
-        "tags",
-        Prefetch(
-            "memberships",
-            queryset=GroupMembership.objects.filter(left_at__isnull=True).select_related("group"),
-        ),
+    """Customers as rows for ``CustomerSerializer`` ("score" is the analytics app's
+    reverse one-to-one, joined by name)."""
+    return Customer.objects.values(*ROW_FIELDS)
+
+
+def customer_page(view, queryset):
+    """A paginated customer list with tags and groups attached in two queries."""
+    page = view.paginate_queryset(queryset)
+    customers_label(page)
+    return view.get_paginated_response(
+        CustomerSerializer(page, many=True, context=view.get_serializer_context()).data
     )
 
 
@@ -82,6 +86,14 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return customer_queryset()
+
+    def list(self, request, *args, **kwargs):
+        return customer_page(self, self.filter_queryset(self.get_queryset()))
+
+    def retrieve(self, request, *args, **kwargs):
+        row = self.get_object()
+        customers_label([row])
+        return Response(self.get_serializer(row).data)
 
 
 class TierViewSet(viewsets.ReadOnlyModelViewSet):

@@ -39,13 +39,15 @@ from ecomops.models import WebhookDelivery, WebhookSegmentState, WebhookSubscrip
 SEGMENT_CHUNK = 1_000
 
 
-def webhook_subscription_create(*, name: str, url: str, events=(), segments=(), by=None):
+def webhook_subscription_create(
+    *, name: str, url: str, events=(), segments=(), active: bool = True, by=None
+):
     unknown = set(events) - set(WebhookSubscription.EVENTS)
     if unknown:
         raise ValueError(f"unknown event(s): {', '.join(sorted(unknown))}")
     subscription = WebhookSubscription(
         name=name, url=url, events=list(events), segments=[int(s) for s in segments],
-        secret=secrets.token_hex(24), created_by=by,
+        secret=secrets.token_hex(24), active=active, created_by=by,
     )  # fmt: skip
     subscription.full_clean()
     subscription.save()

@@ -75,6 +75,13 @@ class SegmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "is_builtin", "member_count", "member_count_at",
                             "created_at", "updated_at"]  # fmt: skip
 
+        extra_kwargs = {"rule": {"required": True}}
+
+    def validate_rule(self, rule):
+        if not isinstance(rule, dict):
+            raise serializers.ValidationError("a rule is a JSON object ({} selects everyone)")
+        return rule
+
 
 class RuleSerializer(serializers.Serializer):
     rule = serializers.JSONField(

@@ -181,10 +181,10 @@ class CouponTemplateViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["kind", "active"]
 
 
-LaunchSerializer = inline_serializer(
-    "Launch", {"scheduled_at": serializers.DateTimeField(
-        required=False, help_text="launch later (the per-minute tick starts it); now if absent")}
-)  # fmt: skip
+class LaunchSerializer(serializers.Serializer):
+    scheduled_at = serializers.DateTimeField(
+        required=False, help_text="launch later (the per-minute tick starts it); now if absent"
+    )
 
 
 class CampaignViewSet(Attributed, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -215,9 +215,7 @@ class CampaignViewSet(Attributed, mixins.CreateModelMixin, viewsets.ReadOnlyMode
         problems = campaign_problems(campaign)
         if problems:
             raise ApiError("not_ready", "; ".join(problems), 409)
-        scheduled_at = serializers.DateTimeField(required=False).run_validation(
-            request.data.get("scheduled_at") or timezone.now()
-        )
+        scheduled_at = valid(LaunchSerializer, request).get("scheduled_at") or timezone.now()
         try:
             if scheduled_at > timezone.now():
                 campaign = campaign_schedule(campaign=campaign, scheduled_at=scheduled_at,

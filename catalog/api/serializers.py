@@ -13,6 +13,7 @@ from catalog.models import (
     Return,
     Review,
 )
+from ecomops.api.errors import CleanModelSerializer
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -23,7 +24,7 @@ class CategorySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "parent"]
 
 
-class SKUSerializer(serializers.ModelSerializer):
+class SKUSerializer(CleanModelSerializer):
     """A SKU with price, cost and stock; ``PATCH`` sets stock and reorder settings."""
 
     product = serializers.SlugRelatedField(slug_field="code", read_only=True)

@@ -11,6 +11,7 @@ from customers.models import (
 )
 from customers.pii import masked_value
 from ecomops.api.access import sees_pii
+from ecomops.api.errors import CleanModelSerializer
 
 
 def _iso(value) -> str | None:
@@ -101,7 +102,7 @@ ROW_FIELDS = (
 )  # fmt: skip
 
 
-class TagSerializer(serializers.ModelSerializer):
+class TagSerializer(CleanModelSerializer):
     class Meta:
         model = Tag
         fields = ["id", "name", "kind", "description", "created_at"]
@@ -127,7 +128,7 @@ class PointsAdjustSerializer(serializers.Serializer):
     )
 
 
-class GroupSerializer(serializers.ModelSerializer):
+class GroupSerializer(CleanModelSerializer):
     members = serializers.IntegerField(read_only=True, help_text="active members")
 
     class Meta:
@@ -135,6 +136,7 @@ class GroupSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "kind", "platform", "capacity", "description", "active",
                   "created_at", "members"]  # fmt: skip
         read_only_fields = ["id", "created_at", "members"]
+        extra_kwargs = {"capacity": {"min_value": 1}}
 
 
 class MembershipSerializer(serializers.ModelSerializer):

@@ -153,9 +153,11 @@ class Attributed:
             self._acting = acting_as(acting_user(request), str(request.user.get_username()))
             self._acting.__enter__()
 
-    def finalize_response(self, request, response, *args, **kwargs):
-        acting = getattr(self, "_acting", None)
-        if acting is not None:
-            self._acting = None
-            acting.__exit__(None, None, None)
-        return super().finalize_response(request, response, *args, **kwargs)
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            acting = getattr(self, "_acting", None)
+            if acting is not None:
+                self._acting = None
+                acting.__exit__(None, None, None)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler
 
 
@@ -38,13 +40,25 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
 
 
 def api_exception_handler(exc, context):
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        exc = ApiError("too_large", str(exc) or "the request body is too large", 413)
+    elif isinstance(exc, SuspiciousOperation):  # too many fields, bad multipart...
+        exc = exceptions.ParseError(str(exc) or "malformed request")
+    elif isinstance(exc, OverflowError):  # a number no column can hold
+        exc = ApiError("invalid", "a number in the request is out of range", 400)
+    elif isinstance(exc, IntegrityError):
+        # What validation let through and the database refused: a concurrent write of
+        # the same unique value, as a rule.
+        exc = ApiError("conflict", f"the database refused the change: {exc}".strip(), 409)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "not found")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"_": exc.messages}
+            {("_" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
+            if hasattr(exc, "error_dict")
+            else {"_": exc.messages}
         )
     response = exception_handler(exc, context)
     if response is None:
@@ -87,3 +101,22 @@ def refused(error, *, conflicts=(), status_code: int = 400) -> ApiError:
     the service's code: 409 for the codes in ``conflicts``, else ``status_code``."""
     code = 409 if error.code in conflicts else status_code
     return ApiError(error.code, error.message, code)
+
+
+class CleanModelSerializer(serializers.ModelSerializer):
+    """A model serializer whose saves run the model's own checks (``full_clean``: field
+    rules, constraints, uniqueness), so a bad value is a 400 naming the field rather than
+    a database error."""
+
+    def create(self, validated_data):
+        instance = self.Meta.model(**validated_data)
+        instance.full_clean()
+        instance.save()
+        return instance
+
+    def update(self, instance, validated_data):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.full_clean()
+        instance.save()
+        return instance

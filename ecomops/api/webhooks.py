@@ -6,11 +6,12 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from ecomops.api.access import acting_user
+from ecomops.api.errors import CleanModelSerializer
 from ecomops.models import WebhookDelivery, WebhookSubscription
 from ecomops.webhooks import webhook_subscription_create
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class SubscriptionSerializer(CleanModelSerializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(WebhookSubscription.EVENTS), required=False,
         help_text="event names; empty or absent means all",

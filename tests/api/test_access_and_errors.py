@@ -184,9 +184,8 @@ def test_quote_a_cart():
 
 
 def test_throttling_answers_429_with_retry_after(settings):
-    from django.core.cache import cache
-
     import time_machine
+    from django.core.cache import cache
 
     cache.clear()
     settings.API = {**settings.API, "THROTTLE_RATE": "2/min"}

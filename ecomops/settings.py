@@ -387,6 +387,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# A bulk request of 1,000 orders is about 0.4 MB; 10 MB leaves room for long lines.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
 WEBHOOKS = {
     "TIMEOUT": env.float("WEBHOOKS_TIMEOUT", default=10.0),  # seconds per attempt
     "MAX_ATTEMPTS": env.int("WEBHOOKS_MAX_ATTEMPTS", default=8),

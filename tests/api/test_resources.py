@@ -302,3 +302,34 @@ def test_what_the_fuzzer_found_is_refused_not_crashed(api):
     assert api.post("/api/v1/webhooks/", {"name": "0", "url": "https://0.com"}).status_code == 201
     no_rule = api.post("/api/v1/segments/", {"name": "only a name"})
     assert no_rule.status_code == 400 and "rule" in error(no_rule)["fields"]
+
+
+@pytest.mark.parametrize(
+    "path, make",
+    [
+        ("/api/v1/orders/", lambda: f.OrderLineFactory()),
+        ("/api/v1/returns/", lambda: f.ReturnFactory()),
+        ("/api/v1/reviews/", lambda: f.ReviewFactory()),
+        ("/api/v1/events/", lambda: f.EventFactory()),
+        ("/api/v1/coupons/", lambda: f.CouponFactory()),
+        ("/api/v1/memberships/", lambda: f.GroupMembershipFactory()),
+        ("/api/v1/points/", lambda: f.PointsEntryFactory()),
+        ("/api/v1/products/", lambda: f.SKUFactory()),
+        ("/api/v1/skus/", lambda: f.SKUFactory()),
+        ("/api/v1/scores/", lambda: f.CustomerScoreFactory()),
+        ("/api/v1/campaigns/", lambda: f.CampaignFactory()),
+    ],
+)
+def test_list_queries_are_bounded(api, path, make):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api.get("/api/v1/tiers/")  # the key's first use writes last_used_at
+    make()
+    with CaptureQueriesContext(connection) as one:
+        assert api.get(path).status_code == 200
+    for _ in range(12):
+        make()
+    with CaptureQueriesContext(connection) as many:
+        body = api.get(path).json()
+    assert len(body["results"]) >= 13 and len(many) == len(one), [q["sql"] for q in many]

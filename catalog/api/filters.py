@@ -1,6 +1,6 @@
 import django_filters
 
-from catalog.models import SKU, Order, Product, Return, Review
+from catalog.models import SKU, Category, Order, Product, Return, Review
 
 
 class UpdatedSince(django_filters.FilterSet):
@@ -8,7 +8,7 @@ class UpdatedSince(django_filters.FilterSet):
 
 
 class ProductFilter(UpdatedSince):
-    category = django_filters.NumberFilter(field_name="category_id")
+    category = django_filters.ModelChoiceFilter(queryset=Category.objects.all())
 
     class Meta:
         model = Product

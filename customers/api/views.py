@@ -4,7 +4,8 @@ community groups with their members."""
 import uuid
 
 import django_filters
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -22,6 +23,7 @@ from customers.api.serializers import (
 )
 from customers.errors import ServiceError
 from customers.models import (
+    CommunityGroup,
     Customer,
     GroupMembership,
     MembershipTier,
@@ -39,7 +41,11 @@ KEY = "[^/]+"
 class CustomerFilter(django_filters.FilterSet):
     tier = django_filters.CharFilter(field_name="tier__name")
     tag = django_filters.CharFilter(field_name="tags__name")
-    group = django_filters.NumberFilter(method="in_group")
+    group = extend_schema_field(OpenApiTypes.INT)(
+        django_filters.ModelChoiceFilter(
+            queryset=CommunityGroup.objects.all(), method="in_group", help_text="a group's id"
+        )
+    )
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     registered_after = django_filters.IsoDateTimeFilter(
         field_name="registered_at", lookup_expr="gte"
@@ -55,7 +61,7 @@ class CustomerFilter(django_filters.FilterSet):
         fields = []
 
     def in_group(self, queryset, name, value):
-        active = GroupMembership.objects.filter(group_id=value, left_at__isnull=True)
+        active = GroupMembership.objects.filter(group=value, left_at__isnull=True)
         return queryset.filter(pk__in=active.values("customer_id"))
 
 

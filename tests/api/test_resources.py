@@ -333,3 +333,13 @@ def test_list_queries_are_bounded(api, path, make):
     with CaptureQueriesContext(connection) as many:
         body = api.get(path).json()
     assert len(body["results"]) >= 13 and len(many) == len(one), [q["sql"] for q in many]
+
+
+def test_id_filters_refuse_unknown_ids_on_every_database(api):
+    assert api.get("/api/v1/products/", {"category": "999999"}).status_code == 400
+    assert api.get("/api/v1/customers/", {"group": "-6e59"}).status_code == 400
+    group = f.CommunityGroupFactory()
+    f.GroupMembershipFactory(group=group, customer__external_id="IN")
+    f.CustomerFactory(external_id="OUT")
+    listed = api.get("/api/v1/customers/", {"group": group.pk}).json()["results"]
+    assert [c["external_id"] for c in listed] == ["IN"]

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from django.db import models
 
 from catalog.importing import ImportOptions, run_import
+from catalog.importing.customers import FIELDS as CUSTOMER_FIELDS
 from catalog.importing.readers import RowsTable
 from catalog.models import Order
+from customers.models import Customer
 
 MAX_ITEMS = 1_000
 
@@ -64,17 +66,13 @@ class TooManyItems(ValueError):
         self.count = count
 
 
-def check_size(records) -> None:
-    if len(records) > MAX_ITEMS:
-        raise TooManyItems(len(records))
-
-
 def ingest(
     *, kind: str, model: type[models.Model], key_field: str, header: list[str], items
 ) -> IngestResult:
     """Write ``items`` (:class:`IngestItem`) as ``kind`` and say what became of each."""
     items = list(items)
-    check_size(items)
+    if len(items) > MAX_ITEMS:
+        raise TooManyItems(len(items))
     started = time.monotonic()
     rows: list[list] = []
     where: dict[int, tuple[int, int]] = {}  # line → (item index, row offset)
@@ -167,7 +165,6 @@ def order_item(record) -> IngestItem:
 def orders_ingest(records: list) -> IngestResult:
     """Create or update orders with their lines; customers they name and the database
     lacks are created with their id only (push them first through customers/bulk)."""
-    check_size(records)
     return ingest(
         kind="orders",
         model=Order,
@@ -214,11 +211,7 @@ def flat_item(record, *, fields, key: str, objects=(), lists=()) -> IngestItem:
 
 def customers_ingest(records: list) -> IngestResult:
     """Create or update customers by ``customer_id`` (the customers import's rules)."""
-    from catalog.importing.customers import FIELDS
-    from customers.models import Customer
-
-    check_size(records)
     return ingest(
-        kind="customers", model=Customer, key_field="external_id", header=list(FIELDS),
-        items=[flat_item(r, fields=FIELDS, key="customer_id", lists=("tags",)) for r in records],
+        kind="customers", model=Customer, key_field="external_id", header=list(CUSTOMER_FIELDS),
+        items=[flat_item(r, fields=CUSTOMER_FIELDS, key="customer_id", lists=("tags",)) for r in records],
     )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from customers.models import CommunityGroup, Customer
+from customers.models import CommunityGroup, Customer, CustomerTag, GroupMembership
 
 
 def customers_by_external_id(external_ids) -> tuple[list[int], list[str]]:
@@ -24,8 +24,6 @@ def groups_with_counts() -> QuerySet[CommunityGroup]:
 def customers_label(rows: list[dict]) -> None:
     """Set ``row["labels"]`` = (tag names, active group names), sorted, on each customer
     row (a dict with ``id``): two queries for the lot (a list page's tags and groups)."""
-    from customers.models import CustomerTag, GroupMembership
-
     ids = [row["id"] for row in rows]
     tags: dict[int, list[str]] = {pk: [] for pk in ids}
     groups: dict[int, list[str]] = {pk: [] for pk in ids}

@@ -117,14 +117,14 @@ class SegmentViewSet(Attributed, viewsets.ModelViewSet):
     @extend_schema(responses={200: CustomerSerializer(many=True)}, filters=False,
                    parameters=[OpenApiParameter("page_size", int), OpenApiParameter("cursor", str),
                                *(OpenApiParameter(name, str) for name in CustomerFilter.base_filters)])  # fmt: skip
-    @action(detail=True, methods=["get"], serializer_class=CustomerSerializer)
+    @action(detail=True, methods=["get"], serializer_class=CustomerSerializer,
+            pagination_class=ApiCursorPagination)  # fmt: skip
     def members(self, request, pk=None):
         segment = self.get_object()
         members = customer_queryset().filter(pk__in=segment_members(segment=segment).values("pk"))
         filtered = CustomerFilter(request.query_params, queryset=members, request=request)
         if not filtered.is_valid():
             raise serializers.ValidationError(filtered.errors)
-        self.pagination_class = ApiCursorPagination
         return customer_page(self, filtered.qs)
 
 

@@ -1,6 +1,5 @@
 from decimal import Decimal
 
-from django.db import transaction
 from rest_framework import serializers
 
 from analytics.models import Segment
@@ -12,7 +11,7 @@ from campaigns.models import (
     Experiment,
     ExperimentVariant,
 )
-from customers.audit import audit_record
+from campaigns.services.campaigns import campaign_create, campaign_progress, experiment_create
 from customers.models import CommunityGroup, MembershipTier
 
 
@@ -114,17 +113,10 @@ class CampaignSerializer(serializers.ModelSerializer):
                             "launch_stats", "progress", "created_at"]  # fmt: skip
 
     def get_progress(self, campaign) -> dict:
-        from campaigns.services import campaign_progress
-
         return campaign_progress(campaign)
 
     def create(self, validated_data):
-        campaign = Campaign(**validated_data, created_by=self.context.get("user"))
-        campaign.full_clean()
-        with transaction.atomic():
-            campaign.save()
-            audit_record("create", campaign, after={"name": campaign.name})
-        return campaign
+        return campaign_create(**validated_data, by=self.context.get("user"))
 
 
 class VariantSerializer(serializers.ModelSerializer):
@@ -155,16 +147,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
         return variants
 
     def create(self, validated_data):
-        variants = validated_data.pop("variants")
-        with transaction.atomic():
-            experiment = Experiment.objects.create(
-                **validated_data, created_by=self.context.get("user")
-            )
-            ExperimentVariant.objects.bulk_create(
-                [ExperimentVariant(experiment=experiment, **v) for v in variants]
-            )
-            audit_record("create", experiment, after={"name": experiment.name})
-        return experiment
+        return experiment_create(**validated_data, by=self.context.get("user"))
 
 
 class AutomationSerializer(serializers.ModelSerializer):

@@ -41,8 +41,8 @@ from campaigns.services.automations import automation_dry_run
 from campaigns.services.campaigns import campaign_problems, campaign_schedule
 from campaigns.services.coupons import sku_lines
 from catalog.models import Order
-from customers.models import Customer
-from customers.selectors import customers_by_external_id, groups_with_counts
+from customers.models import CommunityGroup, Customer
+from customers.selectors import customers_by_external_id
 from ecomops.api.access import Attributed, acting_user
 from ecomops.api.errors import ApiError, refused, valid
 from ecomops.api.values import plain
@@ -65,13 +65,9 @@ CONFLICTS = {
 
 
 def refusal(error: CouponError) -> ApiError:
-    """A coupon refusal as an API error: limits and double use are conflicts (409), an
-    unknown code is 404, every other reason 400; the code is the service's."""
-    if error.code in CONFLICTS:
-        return ApiError(error.code, error.message, status.HTTP_409_CONFLICT)
-    if error.code == CouponError.UNKNOWN:
-        return ApiError(error.code, error.message, status.HTTP_404_NOT_FOUND)
-    return ApiError(error.code, error.message, status.HTTP_400_BAD_REQUEST)
+    """A coupon refusal: limits and double use are conflicts (409), an unknown code 404,
+    every other reason 400; the code is the service's."""
+    return refused(error, conflicts=CONFLICTS, not_found={CouponError.UNKNOWN})
 
 
 class CouponViewSet(Attributed, viewsets.ReadOnlyModelViewSet):
@@ -300,7 +296,7 @@ class GroupReportViewSet(viewsets.GenericViewSet):
     view_perms = ["customers.view_communitygroup"]
 
     def get_queryset(self):
-        return groups_with_counts()
+        return CommunityGroup.objects.all()
 
     @extend_schema(parameters=[OpenApiParameter("days", int, description="period length, default 30")],
                    responses={200: OpenApiTypes.OBJECT})  # fmt: skip

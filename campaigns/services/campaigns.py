@@ -39,7 +39,13 @@ from analytics.writers import insert_frame
 from campaigns.assignment import CONTROL, TREATMENT, Split, assign
 from campaigns.channels import backend_for
 from campaigns.messages import validate_message
-from campaigns.models import Campaign, CampaignRecipient, CouponTemplate, Experiment
+from campaigns.models import (
+    Campaign,
+    CampaignRecipient,
+    CouponTemplate,
+    Experiment,
+    ExperimentVariant,
+)
 from campaigns.selectors import campaign_audience, contacted_since, reachable
 from campaigns.services.delivery import prepare, save_contacts, send_and_record
 from customers.audit import audit_record
@@ -171,6 +177,29 @@ def campaign_draft_for_segment(*, segment, by=None) -> Campaign:
     )
     audit_record("add", campaign, by=by, after={"segment": segment.name, "goal": goal})
     return campaign
+
+
+@transaction.atomic
+def campaign_create(*, by=None, **fields) -> Campaign:
+    """A draft campaign from ``fields`` (model fields), checked by the model's rules."""
+    campaign = Campaign(**fields, created_by=by if getattr(by, "pk", None) else None)
+    campaign.full_clean()
+    campaign.save()
+    audit_record("add", campaign, by=by, after={"name": campaign.name})
+    return campaign
+
+
+@transaction.atomic
+def experiment_create(*, variants: list[dict], by=None, **fields) -> Experiment:
+    """An experiment with its variants (dicts of ExperimentVariant fields)."""
+    experiment = Experiment.objects.create(
+        **fields, created_by=by if getattr(by, "pk", None) else None
+    )
+    ExperimentVariant.objects.bulk_create(
+        [ExperimentVariant(experiment=experiment, **variant) for variant in variants]
+    )
+    audit_record("add", experiment, by=by, after={"name": experiment.name})
+    return experiment
 
 
 # --- Life cycle ------------------------------------------------------------------------

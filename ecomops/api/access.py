@@ -100,41 +100,40 @@ class ScopedAccess(permissions.BasePermission):
         return user.has_perms(perms)
 
 
-class KeyOrUserThrottle(throttling.BaseThrottle):
+class KeyOrUserThrottle(throttling.SimpleRateThrottle):
     """One budget per API key and per user (``API["THROTTLE_RATE"]``, e.g. "1200/min"),
     counted in fixed windows with the cache's atomic ``incr``: O(1) per request whatever
     the rate (DRF's sliding history re-reads and re-writes a list as long as the rate)."""
 
-    def get_ident_key(self, request) -> str:
+    scope = "api"
+
+    def get_rate(self) -> str:
+        return settings.API["THROTTLE_RATE"]
+
+    def get_cache_key(self, request, view) -> str:
         if isinstance(request.auth, ApiKey):
-            return f"key:{request.auth.pk}"
-        if request.user and request.user.is_authenticated:
-            return f"user:{request.user.pk}"
-        return f"ip:{self.get_ident(request)}"
+            ident = f"key:{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return f"throttle:{self.scope}:{ident}"
 
     def allow_request(self, request, view) -> bool:
-        limit, period = parse_rate(settings.API["THROTTLE_RATE"])
         now = time.time()
-        window = int(now // period)
-        key = f"throttle:api:{self.get_ident_key(request)}:{window}"
-        cache.add(key, 0, timeout=period + 1)
+        window = int(now // self.duration)
+        key = f"{self.get_cache_key(request, view)}:{window}"
+        cache.add(key, 0, timeout=self.duration + 1)
         try:
             count = cache.incr(key)
         except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=period + 1)
+            cache.add(key, 1, timeout=self.duration + 1)
             count = 1
-        self._wait = (window + 1) * period - now
-        return count <= limit
+        self._wait = (window + 1) * self.duration - now
+        return count <= self.num_requests
 
     def wait(self) -> float:
         return max(1.0, self._wait)
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """ "1200/min" → (1200, 60); the period is s, sec, m, min, h, hour, d or day."""
-    number, _, unit = rate.partition("/")
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit.strip()[:1]]
-    return int(number), seconds
 
 
 def acting_user(request):

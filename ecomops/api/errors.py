@@ -96,11 +96,15 @@ def valid(serializer_class, request, **kwargs) -> dict:
     return serializer.validated_data
 
 
-def refused(error, *, conflicts=(), status_code: int = 400) -> ApiError:
+def refused(error, *, conflicts=(), not_found=(), status_code: int = 400) -> ApiError:
     """A service's refusal (:class:`customers.errors.ServiceError`) as an API error with
-    the service's code: 409 for the codes in ``conflicts``, else ``status_code``."""
-    code = 409 if error.code in conflicts else status_code
-    return ApiError(error.code, error.message, code)
+    the service's code: 409 for the codes in ``conflicts``, 404 for those in
+    ``not_found``, else ``status_code``."""
+    if error.code in conflicts:
+        status_code = 409
+    elif error.code in not_found:
+        status_code = 404
+    return ApiError(error.code, error.message, status_code)
 
 
 class CleanModelSerializer(serializers.ModelSerializer):

@@ -12,7 +12,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432
 SERVICES_DB ?= ecomops_services
 REDIS ?= redis://127.0.0.1:6379
 
-.PHONY: demo run test test-services lint format check-deploy bench-seed clean help
+.PHONY: demo run test test-services lint format check-deploy bench-seed messages clean help
 
 help:
 	@echo "make demo           install, migrate, seed demo data, serve on http://127.0.0.1:$(PORT)"
@@ -70,6 +70,14 @@ check-deploy: $(VENV)/.runtime
 
 bench-seed: $(VENV)/.dev
 	$(PY) bench/seed_demo.py
+
+# Translations: one catalog per app (and ecomops's for the shared templates). Updates the
+# .po files from the code, then compiles them; the compiled .mo files are committed, so
+# running the app needs no gettext tools.
+messages: $(VENV)/.dev
+	$(PY) manage.py makemessages -l zh_Hans --no-location --ignore '.venv/*' \
+		--ignore 'staticfiles/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'docs/*'
+	$(PY) manage.py compilemessages --ignore '.venv/*'
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

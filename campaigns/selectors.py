@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -202,6 +203,54 @@ def campaign_report(campaign: Campaign, *, as_of: datetime | None = None) -> Cam
         )
     complete = start + timedelta(days=campaign.attribution_days) <= as_of
     return CampaignReport(campaign, start, end, complete, arms, uplifts, verdict, srm, daily)
+
+
+REPORT_CACHE_SECONDS = 600
+
+
+def campaign_report_cached(campaign: Campaign) -> CampaignReport:
+    """``campaign_report`` as of now, kept for ``REPORT_CACHE_SECONDS`` (pages read it on
+    every view; the report scans the attribution window's orders). The key holds the
+    campaign's ``updated_at``, so a launch, cancel or completion is shown at once; late
+    orders appear within the cache time."""
+    key = f"campaign-report:{campaign.pk}:{campaign.updated_at.timestamp()}"
+    report = cache.get(key)
+    if report is None:
+        report = campaign_report(campaign)
+        cache.set(key, report, REPORT_CACHE_SECONDS)
+    return report
+
+
+@dataclass(frozen=True)
+class CampaignsRoi:
+    campaigns: int  # campaigns started in the period with a holdout to compare with
+    incremental_contribution: float
+    cost: float  # discounts + contact costs of the treatment arms
+    roi: float  # (incremental contribution − contact cost) / cost; NaN without cost
+
+
+def campaigns_roi(*, start: datetime, end: datetime) -> CampaignsRoi:
+    """Campaign ROI of the cockpit: over the campaigns started in ``[start, end)`` that
+    have a holdout, the treatment arms' incremental contribution (point estimates of each
+    campaign's uplift report) against what they cost, on the same definition as one
+    campaign's ROI (DESIGN §3)."""
+    started = Campaign.objects.filter(
+        started_at__gte=start, started_at__lt=end, holdout_percent__gt=0
+    ).exclude(status=Campaign.Status.DRAFT)
+    incremental = contact = cost = 0.0
+    counted = 0
+    for campaign in started.order_by("started_at"):
+        report = campaign_report_cached(campaign)
+        if not report.uplift:
+            continue
+        counted += 1
+        arms = {a.arm: a for a in report.arms}
+        for arm, result in report.uplift.items():
+            incremental += result.incremental_contribution.estimate
+            contact += arms[arm].contact_cost
+            cost += result.cost
+    roi = (incremental - contact) / cost if cost else float("nan")
+    return CampaignsRoi(counted, incremental, cost, roi)
 
 
 def _split_of(campaign: Campaign) -> Split:

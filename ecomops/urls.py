@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from ecomops.views import healthz
 
@@ -9,8 +8,11 @@ admin.site.site_title = "EcomOps back-office"
 admin.site.index_title = "Customer operations"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
     path("api/v1/", include("ecomops.api.urls")),
+    path("", include("analytics.urls")),
+    path("", include("campaigns.urls")),
 ]

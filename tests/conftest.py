@@ -25,3 +25,18 @@ def superuser(db):
 def admin_client(client, superuser):
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def login_as(client, db):
+    """``login_as("manager")`` signs the test client in as that demo user (``admin``,
+    ``ops``, ``manager`` or ``analyst``, with their real role groups) and returns it."""
+    from campaigns.demo.users import ensure_demo_users
+
+    users = ensure_demo_users()
+
+    def login(username: str):
+        client.force_login(users[username])
+        return client
+
+    return login

@@ -117,7 +117,8 @@ def kpi_summary(f: ReportFilter) -> KpiSummary:
     return KpiSummary(current=_period_values(f), previous=_period_values(f.previous()))
 
 
-def _period_values(f: ReportFilter) -> dict[str, float]:
+def _kpi_rows(f: ReportFilter):
+    """The stored daily KPI rows of the filter's period and dimension."""
     rows = DailyKPI.objects.filter(date__gte=f.start, date__lte=f.end)
     if f.channel is not None:
         rows = rows.filter(dimension=DailyKPI.Dimension.CHANNEL, dimension_value=f.channel.code)
@@ -128,12 +129,36 @@ def _period_values(f: ReportFilter) -> dict[str, float]:
         )
     else:
         rows = rows.filter(dimension=DailyKPI.Dimension.ALL)
+    return rows
+
+
+def _period_values(f: ReportFilter) -> dict[str, float]:
+    rows = _kpi_rows(f)
     summed = rows.values("date", "metric").annotate(value=Sum("value")).order_by()
     daily = pd.DataFrame.from_records(list(summed), columns=["date", "metric", "value"])
     daily["value"] = daily["value"].astype("float64")
     values = period_summary(daily, start=f.start, end=f.end)
     values["paying_customers"] = float(_paying_customers(f)) if f.category is None else float("nan")
     return values
+
+
+def kpi_series(f: ReportFilter, metrics: list[str]) -> pd.DataFrame:
+    """Daily values of stored KPIs over the period: one row per day (every day of the
+    period, 0 where nothing was stored), one column per metric; a category's subtree is
+    summed. For the trend charts of the cockpit."""
+    summed = (
+        _kpi_rows(f)
+        .filter(metric__in=metrics)
+        .values("date", "metric")
+        .annotate(value=Sum("value"))
+        .order_by()
+    )
+    frame = pd.DataFrame.from_records(list(summed), columns=["date", "metric", "value"])
+    days = pd.Index([f.start + timedelta(days=i) for i in range(f.days)], name="date")
+    frame["value"] = frame["value"].astype("float64")
+    wide = frame.set_index(["date", "metric"])["value"].unstack("metric")
+    wide = wide.reindex(index=days, columns=metrics).astype("float64").fillna(0.0)
+    return wide.rename_axis(columns=None).reset_index()
 
 
 def _paying_customers(f: ReportFilter) -> int:

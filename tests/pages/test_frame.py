@@ -150,3 +150,9 @@ def test_cells_are_formatted_by_kind(value, kind, shown):
 def test_heatmap_cells_shade_by_share_of_the_maximum():
     assert "0.88" in heat(10, 10) and "0.08" in heat(0, 10)
     assert heat(1, 0) == ""
+
+
+def test_the_favicon_request_goes_to_the_static_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith("ecomops/favicon.svg")

@@ -91,10 +91,22 @@ class ReportFilterForm(forms.Form):
         end = data.get("end") or self.today
         start = data.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
         try:
-            return ReportFilter(start, end, data.get("channel"), data.get("category"))
+            f = ReportFilter(start, end, data.get("channel"), data.get("category"))
         except ReportFilterError as exc:
             self.add_error("start", str(exc))
-            return ReportFilter(end - timedelta(days=DEFAULT_DAYS - 1), end)
+            f = ReportFilter(end - timedelta(days=DEFAULT_DAYS - 1), end)
+        self._show_period(f)
+        return f
+
+    def _show_period(self, f: ReportFilter) -> None:
+        """Fill the date inputs with the period shown when the URL left them empty."""
+        if not self.is_bound:
+            self.initial.update(start=f.start, end=f.end)
+            return
+        self.data = self.data.copy()
+        for name in ("start", "end"):
+            if not self.data.get(name):
+                self.data[name] = getattr(f, name).isoformat()
 
     def _valid_part(self) -> dict:
         return {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}

@@ -110,10 +110,12 @@ class CockpitPage(ReportPage):
             ),
         ]
         has_data = DailyKPI.objects.exists()
+        alerts, low_stock_count = self._alerts(f)
         return {
             "cards": cards,
             "charts": charts if trend_table.rows else [],
-            "tables": [trend_table, *self._alert_tables(f)],
+            "tables": [trend_table, *alerts],
+            "low_stock_count": low_stock_count,
             "churn_rising": _change(current["churn_rate"], previous["churn_rate"]) > 0,
             "has_data": has_data,
         }
@@ -122,7 +124,8 @@ class CockpitPage(ReportPage):
     def _roi(f: ReportFilter) -> float:
         return campaigns_roi(start=day_start(f.start), end=day_end(f.end)).roi
 
-    def _alert_tables(self, f: ReportFilter) -> list[Table]:
+    def _alerts(self, f: ReportFilter) -> tuple[list[Table], int]:
+        """The low-stock and quality-flag tables (10 rows each) and the low-stock count."""
         inventory = selectors.inventory_report(as_of=f.end, limit=10)
         low_stock = Table(
             "low_stock",
@@ -154,4 +157,5 @@ class CockpitPage(ReportPage):
             else [],
             empty=_("No product has both many returns and poor reviews in this period."),
         )
-        return [low_stock, quality]
+        low_stock_count = int(inventory.summary.get("low_stock_skus", len(low_stock.rows)))
+        return [low_stock, quality], low_stock_count

@@ -156,3 +156,12 @@ def test_the_favicon_request_goes_to_the_static_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 302
     assert response["Location"].endswith("ecomops/favicon.svg")
+
+
+def test_the_date_inputs_show_the_period_when_the_url_leaves_them_empty():
+    form = ReportFilterForm(None, today=date(2026, 11, 30))
+    form.report_filter()
+    assert 'value="2026-11-01"' in str(form["start"]) and 'value="2026-11-30"' in str(form["end"])
+    bound = ReportFilterForm({"end": "2026-10-31"}, today=date(2026, 11, 30))
+    bound.report_filter()
+    assert 'value="2026-10-02"' in str(bound["start"])

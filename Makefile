@@ -12,13 +12,14 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432
 SERVICES_DB ?= ecomops_services
 REDIS ?= redis://127.0.0.1:6379
 
-.PHONY: demo run test test-services lint format check-deploy bench-seed messages clean help
+.PHONY: demo run test test-services lint format check-deploy bench-seed messages api-examples clean help
 
 help:
 	@echo "make demo           install, migrate, seed demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test           install with test tools and run the test suite on SQLite"
 	@echo "make test-services  run the suite on PostgreSQL + Redis with a real Celery worker"
 	@echo "make lint           ruff check and format check"
+	@echo "make api-examples   re-record the OpenAPI response examples from fresh demo data"
 
 $(VENV)/bin/activate:
 	@test -n "$(PYTHON)" || { echo "EcomOps needs Python 3.11 or newer on PATH (or PYTHON=...)"; exit 1; }
@@ -78,6 +79,16 @@ messages: $(VENV)/.dev
 	$(PY) manage.py makemessages -l zh_Hans --no-location --ignore '.venv/*' \
 		--ignore 'staticfiles/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'docs/*'
 	$(PY) manage.py compilemessages --ignore '.venv/*'
+
+# The OpenAPI response examples (ecomops/api/examples.json), recorded from the demo data
+# (the same seed as CI's API fuzzing) in a throw-away SQLite database.
+api-examples: $(VENV)/.runtime
+	@work=$$(mktemp -d) && trap 'rm -rf "$$work"' EXIT && export DATABASE_URL="sqlite:///$$work/examples.sqlite3" && \
+	$(PY) manage.py migrate --noinput -v0 && \
+	$(PY) manage.py seed_demo --customers 400 --orders 3000 --events 20000 --seed 42 --no-progress >/dev/null && \
+	$(PY) manage.py seed_demo_campaign >/dev/null && \
+	$(PY) manage.py compute_analytics --no-progress >/dev/null && \
+	$(PY) manage.py record_api_examples
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -363,7 +363,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ecomops.api.schema.ExampleSchema",
     "DEFAULT_PAGINATION_CLASS": "ecomops.api.pagination.ApiCursorPagination",
     "DEFAULT_THROTTLE_CLASSES": ["ecomops.api.access.KeyOrUserThrottle"],
     "EXCEPTION_HANDLER": "ecomops.api.errors.api_exception_handler",

@@ -10,10 +10,13 @@ from ecomops.api.errors import ApiError
 
 
 class EventSerializer(serializers.ModelSerializer):
-    event_id = serializers.CharField(source="external_id", read_only=True)
-    customer = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
-    sku = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    channel = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Null when the event came without an id, from an anonymous visitor, or names no SKU
+    # or channel (the schema says so; the recorded examples are checked against it).
+    event_id = serializers.CharField(source="external_id", read_only=True, allow_null=True)
+    customer = serializers.SlugRelatedField(slug_field="external_id", read_only=True,
+                                            allow_null=True)  # fmt: skip
+    sku = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    channel = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Event

@@ -9,6 +9,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
+    extend_schema_view,
 )
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -69,8 +70,37 @@ PREVIEW_EXAMPLE = OpenApiExample(
                             {"field": "tier", "op": "in", "value": ["Gold"]}]}},
     request_only=True,
 )  # fmt: skip
+PREVIEW_RESULT = OpenApiExample("count and sample", response_only=True, value={
+    "count": 20, "sample": [{"id": 27, "external_id": "C0000027", "name": "朱杰",
+                             "tier__name": "Gold", "score__rfm_segment": "champions",
+                             "score__lifecycle_stage": "active",
+                             "score__monetary": "9526.01"}]})  # fmt: skip
+SEGMENT_RULE = {"all": [{"field": "r_score", "op": ">=", "value": 4},
+                        {"field": "tier", "op": "in", "value": ["Gold"]}]}  # fmt: skip
+SEGMENT_EXAMPLE = {
+    "id": 27, "name": "Recent Gold buyers", "description": "R score 4 or 5, tier Gold",
+    "rule": SEGMENT_RULE, "kind": "dynamic", "is_builtin": False,
+    "recommended_action": "exclusive early access and a VIP group invitation",
+    "member_count": 20, "member_count_at": "2026-12-01T09:30:00Z",
+    "created_at": "2026-12-01T09:30:00Z", "updated_at": "2026-12-01T09:30:00Z",
+}  # fmt: skip
 
 
+@extend_schema_view(
+    create=extend_schema(examples=[
+        OpenApiExample("a dynamic segment", request_only=True,
+                       value={key: SEGMENT_EXAMPLE[key] for key in (
+                           "name", "description", "rule", "kind", "recommended_action")}),
+        OpenApiExample("created", response_only=True, value=SEGMENT_EXAMPLE),
+    ]),
+    partial_update=extend_schema(examples=[
+        OpenApiExample("a new description", request_only=True,
+                       value={"description": "R score 4 or 5, tier Gold (spring push)"}),
+        OpenApiExample("changed", response_only=True, value={
+            **SEGMENT_EXAMPLE, "description": "R score 4 or 5, tier Gold (spring push)",
+            "updated_at": "2026-12-02T08:00:00Z"}),
+    ]),
+)  # fmt: skip
 class SegmentViewSet(Attributed, viewsets.ModelViewSet):
     """Segments: create, change, delete; ``preview`` a rule (count + 20 customers) before
     saving; ``members`` lists a segment's customers with the customer filters."""
@@ -103,7 +133,7 @@ class SegmentViewSet(Attributed, viewsets.ModelViewSet):
             raise refused(error, status_code=409) from error
 
     @extend_schema(request=s.RuleSerializer, responses={200: s.PreviewSerializer},
-                   examples=[PREVIEW_EXAMPLE])  # fmt: skip
+                   examples=[PREVIEW_EXAMPLE, PREVIEW_RESULT])  # fmt: skip
     @action(detail=False, methods=["post"])
     def preview(self, request):
         rule = valid(s.RuleSerializer, request)["rule"]
@@ -172,12 +202,10 @@ class KpiViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"as_of": as_of, "targets": rows})
 
 
-def _report_doc(summary: str, example: dict):
+def _report_doc(summary: str):
+    """A report's schema; its response example is recorded (ecomops/api/examples.py)."""
     return extend_schema(
-        summary=summary,
-        parameters=[s.ReportParams],
-        responses={200: OpenApiTypes.OBJECT},
-        examples=[OpenApiExample("response", value=example, response_only=True)],
+        summary=summary, parameters=[s.ReportParams], responses={200: OpenApiTypes.OBJECT}
     )
 
 
@@ -188,10 +216,7 @@ class ReportViewSet(viewsets.ViewSet):
 
     view_perms = ["analytics.view_dailykpi"]
 
-    @_report_doc("Funnel visit → view → cart → order → pay, overall and per channel",
-                 {"steps": [{"step": "visit", "count": 1000, "step_conversion": 1.0,
-                             "overall_conversion": 1.0}], "by_channel": [],
-                  "cart_abandonment": 0.62, "payment_dropoff": 0.08})  # fmt: skip
+    @_report_doc("Funnel visit → view → cart → order → pay, overall and per channel")
     @action(detail=False)
     def funnel(self, request):
         f = s.report_filter(request)
@@ -203,25 +228,20 @@ class ReportViewSet(viewsets.ViewSet):
             "payment_dropoff": plain(overall.payment_dropoff),
         })  # fmt: skip
 
-    @_report_doc("Activity by weekday × hour", {"cells": [{"weekday": 0, "hour": 20, "value": 31}]})
+    @_report_doc("Activity by weekday × hour")
     @action(detail=False)
     def activity(self, request):
         frame = reports.activity_report(s.report_filter(request),
                                         measure=request.query_params.get("measure", "events"))  # fmt: skip
         return Response({"cells": records(frame)})
 
-    @_report_doc("Retention by first-purchase month (customers and revenue)",
-                 {"retention": [{"cohort": "2026-01", "months_since": 1, "customers": 120,
-                                 "active_customers": 30, "retention": 0.25, "revenue": 4100.0}]})  # fmt: skip
+    @_report_doc("Retention by first-purchase month (customers and revenue)")
     @action(detail=False)
     def cohorts(self, request):
         report = reports.cohort_report(s.report_filter(request))
         return Response({"retention": records(report.retention)})
 
-    @_report_doc("30-day repurchase by cohort and the repurchase interval",
-                 {"by_cohort": [{"cohort": "2026-01", "matured": 120, "repurchased": 18,
-                                 "rate": 0.15}], "interval_median_days": 41.0,
-                  "interval_pairs": 5120, "interval_histogram": [{"days": 7, "pairs": 40}]})  # fmt: skip
+    @_report_doc("30-day repurchase by cohort and the repurchase interval")
     @action(detail=False)
     def repurchase(self, request):
         report = reports.cohort_report(s.report_filter(request))
@@ -234,10 +254,7 @@ class ReportViewSet(viewsets.ViewSet):
             "interval_pairs": report.interval_pairs, "interval_histogram": histogram,
         })  # fmt: skip
 
-    @_report_doc("Sales vs margin matrix (star, traffic driver, profit contributor, long tail)",
-                 {"volume_split": 120.0, "margin_split": 0.42,
-                  "products": [{"code": "TEA-001", "name": "Oolong", "units": 540,
-                                "revenue": 31860.0, "margin_rate": 0.48, "quadrant": "star"}]})  # fmt: skip
+    @_report_doc("Sales vs margin matrix (star, traffic driver, profit contributor, long tail)")
     @action(detail=False)
     def products(self, request):
         report = reports.product_report(s.report_filter(request))
@@ -245,41 +262,28 @@ class ReportViewSet(viewsets.ViewSet):
                          "margin_split": plain(report.margin_split),
                          "products": records(report.matrix)})  # fmt: skip
 
-    @_report_doc("Return rate vs positive-review rate, with quality flags",
-                 {"products": [{"code": "MUG-2", "return_rate": 0.21, "positive_rate": 0.55,
-                                "flagged": True}]})  # fmt: skip
+    @_report_doc("Return rate vs positive-review rate, with quality flags")
     @action(detail=False)
     def quality(self, request):
         report = reports.product_report(s.report_filter(request))
         return Response({"products": records(report.flags)})
 
-    @_report_doc("Bought-together rules A → B with support, confidence and lift",
-                 {"rules": [{"code_a": "TEA-001", "code_b": "CUP-01", "pair_count": 88,
-                             "support": 0.012, "confidence": 0.31, "lift": 4.2}]})  # fmt: skip
+    @_report_doc("Bought-together rules A → B with support, confidence and lift")
     @action(detail=False)
     def associations(self, request):
         return Response({"rules": records(reports.association_report())})
 
-    @_report_doc("Bundle suggestions (pairs with lift > 1, best lift × support first)",
-                 {"bundles": [{"code_a": "TEA-001", "code_b": "CUP-01", "lift": 4.2,
-                               "support": 0.012, "confidence_ab": 0.31, "confidence_ba": 0.2,
-                               "score": 0.05}]})  # fmt: skip
+    @_report_doc("Bundle suggestions (pairs with lift > 1, best lift × support first)")
     @action(detail=False)
     def bundles(self, request):
         return Response({"bundles": records(reports.bundle_report())})
 
-    @_report_doc("Channel quality: visitors, conversion, AOV, revenue, profit, spend, CAC, ROI",
-                 {"channels": [{"channel": "search", "visitors": 5200, "conversion": 0.031,
-                                "aov": 96.5, "revenue": 15520.0, "spend": 3000.0,
-                                "cac": 41.2, "roi": 1.9}]})  # fmt: skip
+    @_report_doc("Channel quality: visitors, conversion, AOV, revenue, profit, spend, CAC, ROI")
     @action(detail=False)
     def channels(self, request):
         return Response({"channels": records(reports.channel_report(s.report_filter(request)))})
 
-    @_report_doc("Inventory health: 动销率, 售罄率, turnover, low stock and slow movers",
-                 {"snapshot_date": "2026-11-22", "summary": {"sell_through_rate": 0.61},
-                  "low_stock": [{"sku": "TEA-001-M", "stock": 12, "days_of_cover": 3.5}],
-                  "slow_movers": []})  # fmt: skip
+    @_report_doc("Inventory health: 动销率, 售罄率, turnover, low stock and slow movers")
     @action(detail=False)
     def inventory(self, request):
         report = reports.inventory_report(as_of=s.report_filter(request).end)
@@ -288,23 +292,13 @@ class ReportViewSet(viewsets.ViewSet):
                          "low_stock": records(report.low_stock),
                          "slow_movers": records(report.slow_movers)})  # fmt: skip
 
-    @_report_doc("4-week unit forecast per product with its backtest error",
-                 {"forecast": [{"code": "TEA-001", "product": "Oolong",
-                                "week_start": "2026-11-23", "units": 41.5, "mape": 0.18,
-                                "wape": 0.15}]})  # fmt: skip
+    @_report_doc("4-week unit forecast per product with its backtest error")
     @action(detail=False)
     def forecast(self, request):
         report = reports.inventory_report(as_of=s.report_filter(request).end)
         return Response({"forecast": records(report.forecast)})
 
-    @_report_doc(
-        "Customers by predicted 90-day value",
-        {
-            "buckets": [
-                {"low": "0", "high": "50", "customers": 8200, "predicted_value": "183000.00"}
-            ]
-        },
-    )
+    @_report_doc("Customers by predicted 90-day value")
     @action(detail=False, url_path="predicted-value")
     def predicted_value(self, request):
         buckets = [{"low": str(b.low), "high": None if b.high is None else str(b.high),
@@ -319,10 +313,7 @@ class RecommendationViewSet(viewsets.ViewSet):
     view_perms = ["analytics.view_recommendation"]
     lookup_field, lookup_url_kwarg, lookup_value_regex = "customer", "customer", KEY
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT}, examples=[OpenApiExample(
-        "response", response_only=True,
-        value={"customer": "C-20001", "products": [
-            {"rank": 1, "code": "TEA-002", "name": "Jasmine", "score": 0.42}]})])  # fmt: skip
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def retrieve(self, request, customer=None):
         from customers.models import Customer
 

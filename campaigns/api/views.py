@@ -6,7 +6,13 @@ from datetime import timedelta
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -87,7 +93,16 @@ class CouponViewSet(Attributed, viewsets.ReadOnlyModelViewSet):
         "issue": ["campaigns.add_coupon"],
     }
 
-    @extend_schema(request=IssueSerializer, responses={201: CouponSerializer(many=True)})
+    @extend_schema(request=IssueSerializer, responses={201: CouponSerializer(many=True)},
+                   examples=[
+        OpenApiExample("two customers", request_only=True,
+                       value={"template": 1, "customers": ["C0000399", "C0000398"]}),
+        OpenApiExample("their coupons", response_only=True, status_codes=[201],
+                       value={"id": 547, "code": "K7QX2M9TPLRA", "template": "99 minus 50",
+                              "customer": "C0000399", "status": "issued",
+                              "issued_at": "2026-12-01T09:30:00Z",
+                              "expires_at": "2026-12-31T09:30:00Z", "times_used": 0}),
+    ])  # fmt: skip
     @action(detail=False, methods=["post"])
     def issue(self, request):
         data = valid(IssueSerializer, request)
@@ -104,7 +119,10 @@ class CouponViewSet(Attributed, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=QuoteSerializer, responses={200: QuoteResult},
                    examples=[OpenApiExample("a cart", request_only=True, value={
                        "code": "K7QX2M9TPLRA", "customer_id": "C-20001",
-                       "lines": [{"sku": "TEA-001-M", "quantity": 2}]})])  # fmt: skip
+                       "lines": [{"sku": "P00001-01", "quantity": 2}]}),
+                             OpenApiExample("the discount", response_only=True, value={
+                       "code": "K7QX2M9TPLRA", "discount": "10.40",
+                       "eligible_subtotal": "104.00"})])  # fmt: skip
     @action(detail=False, methods=["post"])
     def quote(self, request):
         data = valid(QuoteSerializer, request)
@@ -144,7 +162,11 @@ class CouponViewSet(Attributed, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=RedeemSerializer, responses={201: RedemptionResult},
                    examples=[OpenApiExample("redeem", request_only=True,
-                                            value={"code": "K7QX2M9TPLRA", "order_id": "SO-10001"})])  # fmt: skip
+                                            value={"code": "K7QX2M9TPLRA", "order_id": "SO000003001"}),
+                             OpenApiExample("redeemed", response_only=True, value={
+                                 "id": 212, "code": "K7QX2M9TPLRA", "order_id": "SO000003001",
+                                 "customer_id": "C0000399", "discount_amount": "10.40",
+                                 "redeemed_at": "2026-12-01T09:31:02Z"})])  # fmt: skip
     @action(detail=False, methods=["post"])
     def redeem(self, request):
         data = valid(RedeemSerializer, request)
@@ -183,6 +205,34 @@ class LaunchSerializer(serializers.Serializer):
     )
 
 
+CAMPAIGN_EXAMPLE = {
+    "id": 2, "name": "December repurchase push", "goal": "repurchase",
+    "audience_kind": "segment", "audience_segment": 3, "audience_group": None,
+    "audience_tier": None, "coupon_template": 2, "experiment": None,
+    "message": "{{ name }}, {{ offer }} with code {{ coupon_code }} until {{ coupon_expires }}.",
+    "contact_channel": "sms", "scheduled_at": None, "holdout_percent": "10.00",
+    "attribution_days": 14, "cost_per_contact": "0.0500", "status": "draft",
+    "started_at": None, "sent_at": None, "completed_at": None, "launch_stats": {},
+    "progress": {"planned": False, "to_contact": None, "contacted": 0, "percent": 0},
+    "created_at": "2026-12-01T09:30:00Z",
+}  # fmt: skip
+CAMPAIGN_LAUNCHED = {
+    **CAMPAIGN_EXAMPLE, "status": "running", "started_at": "2026-12-01T10:00:00Z",
+    "launch_stats": {"planned": True, "audience": 64, "opted_out": 9, "frequency_capped": 2,
+                     "frequency_cap_days": 7, "recipients": 53,
+                     "arms": {"control": 5, "treatment": 48}, "to_contact": 48},
+    "progress": {"planned": True, "to_contact": 48, "contacted": 0, "percent": 0,
+                 "done": False},
+}  # fmt: skip
+
+
+@extend_schema_view(create=extend_schema(examples=[
+    OpenApiExample("a draft", request_only=True, value={
+        key: CAMPAIGN_EXAMPLE[key] for key in (
+            "name", "goal", "audience_kind", "audience_segment", "coupon_template", "message",
+            "contact_channel", "holdout_percent", "attribution_days", "cost_per_contact")}),
+    OpenApiExample("created", response_only=True, value=CAMPAIGN_EXAMPLE),
+]))  # fmt: skip
 class CampaignViewSet(Attributed, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Campaigns: create a draft, ``launch`` (now or scheduled), ``cancel``, read the
     ``report`` (per arm vs the holdout: conversion, revenue, incremental revenue and ROI
@@ -204,7 +254,11 @@ class CampaignViewSet(Attributed, mixins.CreateModelMixin, viewsets.ReadOnlyMode
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "user": acting_user(self.request)}
 
-    @extend_schema(request=LaunchSerializer, responses={202: CampaignSerializer})
+    @extend_schema(request=LaunchSerializer, responses={202: CampaignSerializer}, examples=[
+        OpenApiExample("now", request_only=True, value={}),
+        OpenApiExample("later", request_only=True, value={"scheduled_at": "2026-12-12T02:00:00Z"}),
+        OpenApiExample("launched", response_only=True, status_codes=[202], value=CAMPAIGN_LAUNCHED),
+    ])  # fmt: skip
     @action(detail=True, methods=["post"])
     def launch(self, request, pk=None):
         campaign = self.get_object()
@@ -223,7 +277,11 @@ class CampaignViewSet(Attributed, mixins.CreateModelMixin, viewsets.ReadOnlyMode
         campaign.refresh_from_db()
         return Response(self.get_serializer(campaign).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses={200: CampaignSerializer})
+    @extend_schema(request=None, responses={200: CampaignSerializer}, examples=[
+        OpenApiExample("cancelled", response_only=True, value={
+            **CAMPAIGN_LAUNCHED, "status": "cancelled", "completed_at": "2026-12-01T10:02:00Z",
+            "progress": {**CAMPAIGN_LAUNCHED["progress"], "contacted": 20, "percent": 42}}),
+    ])  # fmt: skip
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         try:
@@ -249,6 +307,25 @@ class CampaignViewSet(Attributed, mixins.CreateModelMixin, viewsets.ReadOnlyMode
         })  # fmt: skip
 
 
+EXPERIMENT_REQUEST = {
+    "name": "Win-back: 30 off vs 149 minus 30",
+    "hypothesis": "a plain 30 off wins back more lapsed buyers than a threshold",
+    "primary_metric": "conversion", "allocation_percent": "100.00",
+    "starts_at": "2026-12-05T00:00:00Z", "ends_at": "2026-12-19T00:00:00Z",
+    "variants": [
+        {"name": "A", "weight": "50.00", "coupon_template": 7,
+         "message": "{{ name }}, 30 off your next order: {{ coupon_code }}"},
+        {"name": "B", "weight": "50.00", "coupon_template": 8,
+         "message": "{{ name }}, 30 off from 149: {{ coupon_code }}"},
+    ],
+}  # fmt: skip
+
+
+@extend_schema_view(create=extend_schema(examples=[
+    OpenApiExample("two variants", request_only=True, value=EXPERIMENT_REQUEST),
+    OpenApiExample("created", response_only=True, value={
+        "id": 1, **EXPERIMENT_REQUEST, "status": "draft", "created_at": "2026-12-01T09:30:00Z"}),
+]))  # fmt: skip
 class ExperimentViewSet(Attributed, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """A/B(/n) experiments: create with variants; ``result`` gives each variant's outcome,
     the verdict against the first variant and the sample-ratio check."""
@@ -281,7 +358,15 @@ class AutomationViewSet(viewsets.ReadOnlyModelViewSet):
     action_perms = {"dry_run": ["campaigns.view_automation"]}
     action_scopes = {"dry_run": "read"}
 
-    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT}, examples=[
+        OpenApiExample("birthday month", response_only=True, value={
+            "as_of": "2026-12-02", "candidates": 24, "opted_out": 3, "cooling_down": 0,
+            "arms": {"control": 4, "treatment": 17}, "offer": "15% off",
+            "sample": [{"customer_id": 7, "external_id": "C0000007", "name": "杨子涵",
+                        "arm": "treatment", "gets": "15% off"},
+                       {"customer_id": 9, "external_id": "C0000009", "name": "孙洋",
+                        "arm": "control", "gets": "nothing (holdout)"}]}),
+    ])  # fmt: skip
     @action(detail=True, methods=["post"], url_path="dry-run")
     def dry_run(self, request, pk=None):
         return Response(plain(automation_dry_run(self.get_object())))

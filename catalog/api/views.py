@@ -2,6 +2,7 @@
 with lines (and the bulk ingest), returns and reviews."""
 
 from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.views import APIView
@@ -52,6 +53,16 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["id", "updated_at"]
 
 
+@extend_schema_view(partial_update=extend_schema(examples=[
+    OpenApiExample("a stock count", request_only=True,
+                   value={"stock_on_hand": 140, "reorder_point": 40}),
+    OpenApiExample("changed", response_only=True,
+                   value={"id": 1, "code": "P00001-01", "product": "P00001",
+                          "attributes": {"size": "M", "colour": "black"}, "list_price": "52.00",
+                          "unit_cost": "23.40", "stock_on_hand": 140, "reorder_point": 40,
+                          "lead_time_days": 14, "active": True,
+                          "updated_at": "2026-12-01T09:30:00Z"}),
+]))  # fmt: skip
 class SKUViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """SKUs with stock; ``PATCH`` sets ``stock_on_hand``, ``reorder_point``,
     ``lead_time_days`` or ``active``."""
@@ -71,6 +82,13 @@ class ChannelViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
+@extend_schema_view(create=extend_schema(examples=[
+    OpenApiExample("a day of search ads", request_only=True,
+                   value={"channel": "search", "date": "2026-11-30", "spend": "1850.00"}),
+    OpenApiExample("stored", response_only=True,
+                   value={"id": 5841, "channel": "search", "date": "2026-11-30",
+                          "spend": "1850.00"}),
+]))  # fmt: skip
 class ChannelSpendViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Daily spend per channel (for CAC and ROI); posting a channel and day again
     replaces its spend."""

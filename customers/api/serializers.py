@@ -40,6 +40,8 @@ class CustomerSerializer(serializers.ModelSerializer):
     """A customer with tier, tags, active groups and score. E-mail, phone and birthday are
     masked unless the caller may see PII (key scope ``pii``, or ``customers.view_pii``)."""
 
+    # Not an EmailField: a customer without an e-mail has "" (and the schema must allow it).
+    email = serializers.CharField(read_only=True, help_text="e-mail address, or empty")
     tier = serializers.SlugRelatedField(slug_field="name", read_only=True)
     tags = serializers.SerializerMethodField()
     groups = serializers.SerializerMethodField()

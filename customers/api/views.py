@@ -5,7 +5,13 @@ import uuid
 
 import django_filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -108,6 +114,14 @@ class TierViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
+@extend_schema_view(create=extend_schema(examples=[
+    OpenApiExample("a manual tag", request_only=True,
+                   value={"name": "Gift buyer", "description": "orders gift wrapping"}),
+    OpenApiExample("created", response_only=True,
+                   value={"id": 11, "name": "Gift buyer", "kind": "manual",
+                          "description": "orders gift wrapping",
+                          "created_at": "2026-12-01T09:30:00Z"}),
+]))  # fmt: skip
 class TagViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Tags; computed ones are refreshed by the analytics run, manual ones are created here."""
 
@@ -128,7 +142,18 @@ class PointsViewSet(Attributed, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["id", "created_at"]
     action_perms = {"adjust": ["customers.add_pointsentry"]}
 
-    @extend_schema(request=PointsAdjustSerializer, responses={201: PointsEntrySerializer})
+    @extend_schema(request=PointsAdjustSerializer, responses={201: PointsEntrySerializer},
+                   examples=[
+        OpenApiExample("a goodwill credit", request_only=True,
+                       value={"customer_id": "C0000399", "delta": 200,
+                              "reason": "late delivery, ticket 58812",
+                              "idempotency_key": "ticket-58812"}),
+        OpenApiExample("the ledger entry", response_only=True,
+                       value={"id": 9112, "customer": "C0000399", "delta": 200,
+                              "balance_after": 1460, "reason": "adjustment", "reference": "",
+                              "note": "late delivery, ticket 58812",
+                              "created_at": "2026-12-01T09:30:00Z"}),
+    ])  # fmt: skip
     @action(detail=False, methods=["post"])
     def adjust(self, request):
         data = valid(PointsAdjustSerializer, request)
@@ -159,6 +184,29 @@ MembersChanged = inline_serializer(
 )
 
 
+GROUP_EXAMPLE = {
+    "id": 9, "name": "VIP Club 02", "kind": "vip", "platform": "wecom", "capacity": 500,
+    "description": "Gold and Diamond members in Shanghai", "active": True,
+    "created_at": "2026-12-01T09:30:00Z", "members": 0,
+}  # fmt: skip
+MEMBERS_EXAMPLE = OpenApiExample("two customers", request_only=True,
+                                 value={"customers": ["C0000399", "C0000398"], "role": "member"})  # fmt: skip
+
+
+@extend_schema_view(
+    create=extend_schema(examples=[
+        OpenApiExample("a VIP group", request_only=True,
+                       value={"name": "VIP Club 02", "kind": "vip", "platform": "wecom",
+                              "capacity": 500,
+                              "description": "Gold and Diamond members in Shanghai"}),
+        OpenApiExample("created", response_only=True, value=GROUP_EXAMPLE),
+    ]),
+    partial_update=extend_schema(examples=[
+        OpenApiExample("more room", request_only=True, value={"capacity": 800}),
+        OpenApiExample("changed", response_only=True,
+                       value={**GROUP_EXAMPLE, "capacity": 800, "members": 412}),
+    ]),
+)  # fmt: skip
 class GroupViewSet(Attributed, viewsets.ModelViewSet):
     """Community groups (private-domain groups) with their active member counts; add or
     remove members by external id."""
@@ -175,7 +223,9 @@ class GroupViewSet(Attributed, viewsets.ModelViewSet):
     def get_queryset(self):
         return groups_with_counts()
 
-    @extend_schema(request=MembersChangeSerializer, responses={200: MembersChanged})
+    @extend_schema(request=MembersChangeSerializer, responses={200: MembersChanged},
+                   examples=[MEMBERS_EXAMPLE, OpenApiExample("counts", response_only=True, value={
+                       "added": 1, "already": 1, "full": 0, "unknown": []})])  # fmt: skip
     @action(detail=True, methods=["post"], url_path="members/add")
     def add_members(self, request, pk=None):
         group = self.get_object()
@@ -188,7 +238,9 @@ class GroupViewSet(Attributed, viewsets.ModelViewSet):
             raise refused(error) from error
         return Response({**counts, "unknown": unknown})
 
-    @extend_schema(request=MembersChangeSerializer, responses={200: MembersChanged})
+    @extend_schema(request=MembersChangeSerializer, responses={200: MembersChanged},
+                   examples=[MEMBERS_EXAMPLE, OpenApiExample("counts", response_only=True, value={
+                       "removed": 2, "unknown": []})])  # fmt: skip
     @action(detail=True, methods=["post"], url_path="members/remove")
     def remove_members(self, request, pk=None):
         group = self.get_object()

@@ -78,7 +78,9 @@ def bulk_schema(item_serializer, example_item: dict, summary: str):
                     "results": [
                         {
                             "index": 0,
-                            "id": example_item.get("order_id") or example_item.get("event_id"),
+                            "id": example_item.get("order_id")
+                            or example_item.get("event_id")
+                            or example_item.get("customer_id"),
                             "status": "created",
                         },
                         {

@@ -1,6 +1,6 @@
 """Webhook subscriptions (create, list, change, delete) and their delivery log."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -42,6 +42,17 @@ class DeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+SUBSCRIPTION_EXAMPLE = {
+    "id": 1, "name": "CRM", "url": "https://crm.example.com/hooks/ecomops",
+    "events": ["coupon.redeemed", "segment.entered"], "segments": [], "active": True,
+    "created_at": "2026-12-01T09:30:00Z",
+}  # fmt: skip
+
+
+@extend_schema_view(partial_update=extend_schema(examples=[
+    OpenApiExample("pause", request_only=True, value={"active": False}),
+    OpenApiExample("changed", response_only=True, value={**SUBSCRIPTION_EXAMPLE, "active": False}),
+]))  # fmt: skip
 class SubscriptionViewSet(viewsets.ModelViewSet):
     """Webhook subscriptions. Each delivery is a signed POST (see docs/api.md)."""
 
@@ -50,7 +61,14 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
     pagination_class = None
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    @extend_schema(request=SubscriptionSerializer, responses={201: NewSubscriptionSerializer})
+    @extend_schema(request=SubscriptionSerializer, responses={201: NewSubscriptionSerializer},
+                   examples=[
+        OpenApiExample("a CRM", request_only=True, value={
+            key: SUBSCRIPTION_EXAMPLE[key] for key in ("name", "url", "events", "segments")}),
+        OpenApiExample("created, with its secret", response_only=True, value={
+            **SUBSCRIPTION_EXAMPLE,
+            "secret": "5f2b8c0e9d41a7b3c6e2f0a9d8b7c6e5f4a3b2c1d0e9f8a7"}),
+    ])  # fmt: skip
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -31,7 +31,14 @@ from analytics.metrics.stats import (
 from analytics.metrics.uplift import Uplift, uplift
 from analytics.selectors import segment_members
 from campaigns.assignment import CONTROL, TREATMENT, Split
-from campaigns.models import Campaign, CampaignRecipient, Experiment, Message, Redemption
+from campaigns.models import (
+    Campaign,
+    CampaignRecipient,
+    Experiment,
+    ExperimentVariant,
+    Message,
+    Redemption,
+)
 from campaigns.verdicts import Verdict, conversion_verdict, revenue_verdict
 from catalog.models import Order, Return
 from customers.models import Customer, GroupMembership
@@ -286,6 +293,26 @@ def contacted_since(cutoff: datetime) -> QuerySet:
     return Message.objects.filter(sent_at__gte=cutoff, status=Message.Status.SENT)
 
 
+def campaign_reachable(campaign: Campaign, *, at: datetime) -> Reachable:
+    """Who the campaign would reach if it launched ``at``: its audience without opted-out
+    customers and without those contacted within ``CAMPAIGNS["FREQUENCY_CAP_DAYS"]``
+    (the launch snapshot and the create page's estimate use this one definition)."""
+    from django.conf import settings
+
+    cap_days = settings.CAMPAIGNS["FREQUENCY_CAP_DAYS"]
+    recent = contacted_since(at - timedelta(days=cap_days)) if cap_days else None
+    return reachable(campaign_audience(campaign, at=at), recent)
+
+
+def campaign_list(*, status: str = "") -> QuerySet[Campaign]:
+    """Campaigns, newest first, with what a list shows (audience, offer, experiment) in
+    the same query; ``status`` narrows to one status."""
+    campaigns = Campaign.objects.select_related(
+        "audience_segment", "audience_group", "audience_tier", "coupon_template", "experiment"
+    ).order_by("-created_at", "-id")
+    return campaigns.filter(status=status) if status else campaigns
+
+
 @dataclass(frozen=True)
 class Reachable:
     everyone: int
@@ -313,6 +340,33 @@ def reachable(audience: QuerySet[Customer], held_back: QuerySet | None = None) -
 
 
 # --- Experiments ------------------------------------------------------------------------
+
+
+def experiment_list() -> list[Experiment]:
+    """Experiments, newest first, each with ``variant_names`` (ordered), ``campaign_count``
+    and ``recipients`` (customers assigned to a variant so far, over its campaigns): three
+    queries whatever the number of experiments."""
+    experiments = list(
+        Experiment.objects.annotate(campaign_count=Count("campaigns", distinct=True)).order_by(
+            "-created_at", "-id"
+        )
+    )
+    names: dict[int, list[str]] = {}
+    for experiment_id, name in ExperimentVariant.objects.filter(
+        experiment__in=experiments
+    ).values_list("experiment_id", "name"):
+        names.setdefault(experiment_id, []).append(name)
+    assigned = dict(
+        CampaignRecipient.objects.filter(campaign__experiment__in=experiments)
+        .exclude(arm__in=(CONTROL, TREATMENT))
+        .values("campaign__experiment_id")
+        .annotate(n=Count("id"))
+        .values_list("campaign__experiment_id", "n")
+    )
+    for experiment in experiments:
+        experiment.variant_names = sorted(names.get(experiment.pk, []))
+        experiment.recipients = assigned.get(experiment.pk, 0)
+    return experiments
 
 
 @dataclass(frozen=True)

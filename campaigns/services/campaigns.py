@@ -46,7 +46,7 @@ from campaigns.models import (
     Experiment,
     ExperimentVariant,
 )
-from campaigns.selectors import campaign_audience, contacted_since, reachable
+from campaigns.selectors import campaign_reachable
 from campaigns.services.delivery import prepare, save_contacts, send_and_record
 from customers.audit import audit_record
 from customers.errors import ServiceError
@@ -155,17 +155,23 @@ def segment_goal(segment) -> str:
     return G.REPURCHASE
 
 
-@transaction.atomic
-def campaign_draft_for_segment(*, segment, by=None) -> Campaign:
-    """A draft campaign to ``segment`` with the offer pre-filled: the goal its segment
-    suggests, the coupon template last used for that goal, a message written for it."""
-    goal = segment_goal(segment)
-    last = (
+def template_last_used_for(goal: str) -> int | None:
+    """The active coupon template of the latest campaign with ``goal`` (the offer a new
+    campaign for that goal starts from)."""
+    return (
         Campaign.objects.filter(goal=goal, coupon_template__active=True)
         .order_by("-created_at")
         .values_list("coupon_template_id", flat=True)
         .first()
     )
+
+
+@transaction.atomic
+def campaign_draft_for_segment(*, segment, by=None) -> Campaign:
+    """A draft campaign to ``segment`` with the offer pre-filled: the goal its segment
+    suggests, the coupon template last used for that goal, a message written for it."""
+    goal = segment_goal(segment)
+    last = template_last_used_for(goal)
     campaign = Campaign.objects.create(
         name=f"{segment.name} – {timezone.localdate():%Y-%m-%d}"[:100],
         goal=goal,
@@ -297,8 +303,7 @@ def campaign_plan(*, campaign_id: int, queue: bool = True) -> dict:
 def _snapshot(campaign: Campaign) -> dict:
     at = campaign.started_at
     cap_days = _setting("FREQUENCY_CAP_DAYS")
-    recent = contacted_since(at - timedelta(days=cap_days)) if cap_days else None
-    audience = reachable(campaign_audience(campaign, at=at), recent)
+    audience = campaign_reachable(campaign, at=at)
     arms = assign(f"campaign:{campaign.pk}", audience.eligible, _split(campaign))
     rows = pd.DataFrame(
         [(customer_id, name) for name, ids in arms.items() for customer_id in ids],

@@ -64,7 +64,8 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def _expiry(template: CouponTemplate, issued_at: datetime) -> datetime | None:
+def coupon_expiry(template: CouponTemplate, issued_at: datetime) -> datetime | None:
+    """When a coupon of ``template`` issued at ``issued_at`` expires (None: never)."""
     ends = [template.valid_until] if template.valid_until else []
     if template.valid_days:
         ends.append(issued_at + timedelta(days=template.valid_days))
@@ -77,7 +78,7 @@ def coupons_issue(
 ) -> list[Coupon]:
     """One personal coupon per customer, each with its own unguessable code."""
     issued_at = issued_at or timezone.now()
-    expires_at = _expiry(template, issued_at)
+    expires_at = coupon_expiry(template, issued_at)
     ids = [c.pk if isinstance(c, Customer) else c for c in customers]
     coupons = [
         Coupon(

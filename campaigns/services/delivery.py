@@ -19,7 +19,7 @@ from campaigns.channels import Outgoing
 from campaigns.discounts import describe
 from campaigns.messages import render
 from campaigns.models import CouponTemplate, Message
-from campaigns.services.coupons import coupons_issue, offer_of
+from campaigns.services.coupons import coupon_expiry, coupons_issue, offer_of
 from customers.models import Customer
 from ecomops.bulk import insert_objects
 
@@ -54,18 +54,13 @@ def prepare(
         recipient.coupon = coupon
         recipient.contacted_at = at
         person = people[recipient.customer_id]
-        context = {
-            "name": person["name"] or "there",
-            "tier": person["tier__name"] or "",
-            "coupon_code": coupon.code if coupon else "",
-            "coupon_expires": (
-                timezone.localdate(coupon.expires_at).isoformat()
-                if coupon and coupon.expires_at
-                else ""
-            ),
-            "offer": offer_text,
-            "products": ", ".join(products.get(recipient.customer_id, [])),
-        }
+        context = message_context(
+            person,
+            coupon_code=coupon.code if coupon else "",
+            expires_at=coupon.expires_at if coupon else None,
+            offer=offer_text,
+            products=products.get(recipient.customer_id, []),
+        )
         outgoing.append(
             Outgoing(
                 key=f"{key}:{recipient.customer_id}",
@@ -77,6 +72,48 @@ def prepare(
             )
         )
     return outgoing
+
+
+def message_context(
+    person: dict, *, coupon_code: str, expires_at: datetime | None, offer: str, products: list[str]
+) -> dict[str, str]:
+    """The placeholders of ``campaigns.messages`` for one customer (``person``: a values()
+    row with ``name`` and ``tier__name``)."""
+    return {
+        "name": person["name"] or "there",
+        "tier": person["tier__name"] or "",
+        "coupon_code": coupon_code,
+        "coupon_expires": timezone.localdate(expires_at).isoformat() if expires_at else "",
+        "offer": offer,
+        "products": ", ".join(products),
+    }
+
+
+SAMPLE_COUPON_CODE = "SAMPLE-CODE"
+
+
+def message_preview(
+    *, text: str, template: CouponTemplate | None, customer_id: int, at: datetime | None = None
+) -> str:
+    """``text`` as the customer ``customer_id`` would receive it, without issuing anything:
+    the coupon code is ``SAMPLE-CODE`` and it expires as one issued at ``at`` would."""
+    at = at or timezone.now()
+    person = Customer.objects.filter(pk=customer_id).values("name", "tier__name").first()
+    if person is None:
+        return render(text, {})
+    expires_at = None
+    offer_text = ""
+    if template is not None:
+        offer_text = describe(offer_of(template))
+        expires_at = coupon_expiry(template, at)
+    context = message_context(
+        person,
+        coupon_code=SAMPLE_COUPON_CODE if template is not None else "",
+        expires_at=expires_at,
+        offer=offer_text,
+        products=recommended_products([customer_id]).get(customer_id, []),
+    )
+    return render(text, context)
 
 
 def save_contacts(model, recipients: Sequence, at: datetime) -> None:

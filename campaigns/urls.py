@@ -11,7 +11,9 @@ from campaigns.views.campaigns import (
     CampaignProgressView,
 )
 from campaigns.views.cockpit import CockpitPage
+from campaigns.views.customers import CustomerDetailPage, CustomerListPage
 from campaigns.views.experiments import ExperimentDetailPage, ExperimentListPage
+from campaigns.views.groups import GroupDetailPage, GroupListPage
 
 app_name = "campaigns"
 
@@ -25,4 +27,8 @@ urlpatterns = [
     path("campaigns/<int:pk>/progress/", CampaignProgressView.as_view(), name="campaign-progress"),
     path("experiments/", ExperimentListPage.as_view(), name="experiment-list"),
     path("experiments/<int:pk>/", ExperimentDetailPage.as_view(), name="experiment-detail"),
+    path("customers/", CustomerListPage.as_view(), name="customer-list"),
+    path("customers/<int:pk>/", CustomerDetailPage.as_view(), name="customer-detail"),
+    path("groups/", GroupListPage.as_view(), name="group-list"),
+    path("groups/<int:pk>/", GroupDetailPage.as_view(), name="group-detail"),
 ]

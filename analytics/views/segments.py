@@ -58,17 +58,26 @@ OPERATORS = {
     "has_all": _("has all of"),
 }
 TAKES_DAYS = {"spent": "required", "orders": "required", "bought_category": "optional"}
+# The enums behind the rule language's choice fields: their labels are shown, codes sent.
+CHOICE_ENUMS = {
+    "gender": Customer.Gender,
+    "rfm_segment": RfmSegment,
+    "rfm_class": RfmClass,
+    "lifecycle_stage": LifecycleStage,
+}
+
+
+def choice_label(field: str, code: str | None) -> str:
+    """The display label of a choice field's code ("" for none)."""
+    if not code:
+        return ""
+    enum = CHOICE_ENUMS.get(field)
+    return str(dict(enum.choices).get(code, code)) if enum else code
 
 
 def rule_language() -> dict:
     """The rule language's fields as the builder script takes them (from
     ``segment_rules.FIELDS``, so a new field shows up in the builder by itself)."""
-    choice_labels = {
-        **dict(Customer.Gender.choices),
-        **dict(RfmClass.choices),
-        **dict(LifecycleStage.choices),
-        **dict(RfmSegment.choices),
-    }
     return {
         "fields": [
             {
@@ -76,7 +85,7 @@ def rule_language() -> dict:
                 "label": str(field.label or name),
                 "kind": field.kind,
                 "ops": list(field.ops),
-                "choices": [[c, str(choice_labels.get(c, c))] for c in field.choices],
+                "choices": [[c, choice_label(name, c)] for c in field.choices],
                 "days": TAKES_DAYS.get(name, ""),
             }
             for name, field in FIELDS.items()
@@ -231,8 +240,8 @@ def _member_table(rows, *, customer_url, stream: bool = False) -> Table:
                 "phone": row["phone"],
                 "city": row["city"],
                 "tier": row["tier__name"],
-                "rfm_segment": row["score__rfm_segment"],
-                "lifecycle_stage": row["score__lifecycle_stage"],
+                "rfm_segment": choice_label("rfm_segment", row["score__rfm_segment"]),
+                "lifecycle_stage": choice_label("lifecycle_stage", row["score__lifecycle_stage"]),
                 "monetary": plain(row["score__monetary"]),
                 "recency_days": row["score__recency_days"],
             }
@@ -401,8 +410,10 @@ class SegmentPreviewView(Page, View):
                         "external_id": row["external_id"],
                         "name": row["name"],
                         "tier": row["tier__name"] or "",
-                        "rfm_segment": row["score__rfm_segment"] or "",
-                        "lifecycle_stage": row["score__lifecycle_stage"] or "",
+                        "rfm_segment": choice_label("rfm_segment", row["score__rfm_segment"]),
+                        "lifecycle_stage": choice_label(
+                            "lifecycle_stage", row["score__lifecycle_stage"]
+                        ),
                         "monetary": plain(row["score__monetary"]),
                     }
                     for row in preview.sample

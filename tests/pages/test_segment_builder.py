@@ -51,6 +51,10 @@ class TestTheBuilder:
         assert [f["name"] for f in language["fields"]] == list(FIELDS)
         r_score = next(f for f in language["fields"] if f["name"] == "r_score")
         assert (r_score["label"], r_score["ops"]) == ("R score", list(FIELDS["r_score"].ops))
+        choices = {f["name"]: dict(f["choices"]) for f in language["fields"]}
+        assert choices["lifecycle_stage"]["new"] == "new"  # each field its own labels
+        assert choices["rfm_segment"]["new"] == "new customers"
+        assert choices["lifecycle_stage"]["churn_warning"] == "churn warning"
         spent = next(f for f in language["fields"] if f["name"] == "spent")
         assert spent["days"] == "required"
         html = page.content.decode()

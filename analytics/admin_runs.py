@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from analytics.models import AnalyticsRun
+from analytics.selectors.runs import run_state
 from analytics.services import RunInProgress, analytics_run_start
 from analytics.services.run import STEPS
 
@@ -31,20 +32,6 @@ class RecomputeForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: every step."),
     )
-
-
-def run_state(run: AnalyticsRun) -> dict:
-    return {
-        "status": run.status,
-        "status_display": str(run.get_status_display()),
-        "percent": run.percent,
-        "current_step": run.current_step,
-        "steps_done": run.steps_done,
-        "steps_total": run.steps_total,
-        "done": run.status in (AnalyticsRun.Status.DONE, AnalyticsRun.Status.FAILED),
-        "error": run.error,
-        "report": run.report,
-    }
 
 
 @admin.register(AnalyticsRun)

@@ -49,6 +49,7 @@ from django.db.models.lookups import (
     LessThanOrEqual,
 )
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from analytics.models import LifecycleStage, RfmClass, RfmSegment
 from catalog.models import Order, OrderLine
@@ -89,7 +90,7 @@ class Field:
     lookup: str = ""
     ops: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
-    label: str = ""
+    label: str = ""  # lazily translated
 
 
 def _choices(enum) -> tuple[str, ...]:
@@ -98,57 +99,65 @@ def _choices(enum) -> tuple[str, ...]:
 
 FIELDS: dict[str, Field] = {
     # Customer profile
-    "gender": Field("choice", "gender", CHOICE_OPS, _choices(Customer.Gender), "gender"),
-    "city": Field("text", "city", TEXT_OPS, label="city"),
-    "region": Field("text", "region", TEXT_OPS, label="region"),
-    "registered_at": Field("date", "registered_at", NUMBER_OPS, label="registration date"),
+    "gender": Field("choice", "gender", CHOICE_OPS, _choices(Customer.Gender), _("gender")),
+    "city": Field("text", "city", TEXT_OPS, label=_("city")),
+    "region": Field("text", "region", TEXT_OPS, label=_("region")),
+    "registered_at": Field("date", "registered_at", NUMBER_OPS, label=_("registration date")),
     "acquisition_channel": Field(
-        "text", "acquisition_channel", TEXT_OPS, label="acquisition channel"
+        "text", "acquisition_channel", TEXT_OPS, label=_("acquisition channel")
     ),
-    "is_koc": Field("bool", "is_koc", ("=",), label="is a KOC"),
-    "marketing_opt_in": Field("bool", "marketing_opt_in", ("=",), label="accepts marketing"),
-    "points_balance": Field("integer", "points_balance", NUMBER_OPS, label="points balance"),
-    "tier": Field("text", "tier__name", TEXT_OPS, label="membership tier"),
-    "tier_rank": Field("integer", "tier__rank", NUMBER_OPS, label="tier rank"),
-    "tags": Field("set", "tag_links__tag__name", SET_OPS, label="tags"),
-    "groups": Field("set", "memberships__group__name", SET_OPS, label="community groups"),
+    "is_koc": Field("bool", "is_koc", ("=",), label=_("is a KOC")),
+    "marketing_opt_in": Field("bool", "marketing_opt_in", ("=",), label=_("accepts marketing")),
+    "points_balance": Field("integer", "points_balance", NUMBER_OPS, label=_("points balance")),
+    "tier": Field("text", "tier__name", TEXT_OPS, label=_("membership tier")),
+    "tier_rank": Field("integer", "tier__rank", NUMBER_OPS, label=_("tier rank")),
+    "tags": Field("set", "tag_links__tag__name", SET_OPS, label=_("tags")),
+    "groups": Field("set", "memberships__group__name", SET_OPS, label=_("community groups")),
     # Computed scores (analytics.CustomerScore)
     "recency_days": Field(
-        "integer", "score__recency_days", NUMBER_OPS, label="days since last order"
+        "integer", "score__recency_days", NUMBER_OPS, label=_("days since last order")
     ),
-    "frequency": Field("integer", "score__frequency", NUMBER_OPS, label="orders in the RFM window"),
-    "monetary": Field("money", "score__monetary", NUMBER_OPS, label="spend in the RFM window"),
-    "r_score": Field("integer", "score__r_score", NUMBER_OPS, label="R score"),
-    "f_score": Field("integer", "score__f_score", NUMBER_OPS, label="F score"),
-    "m_score": Field("integer", "score__m_score", NUMBER_OPS, label="M score"),
+    "frequency": Field(
+        "integer", "score__frequency", NUMBER_OPS, label=_("orders in the RFM window")
+    ),
+    "monetary": Field("money", "score__monetary", NUMBER_OPS, label=_("spend in the RFM window")),
+    "r_score": Field("integer", "score__r_score", NUMBER_OPS, label=_("R score")),
+    "f_score": Field("integer", "score__f_score", NUMBER_OPS, label=_("F score")),
+    "m_score": Field("integer", "score__m_score", NUMBER_OPS, label=_("M score")),
     "rfm_segment": Field(
-        "choice", "score__rfm_segment", CHOICE_OPS, _choices(RfmSegment), "RFM segment"
+        "choice", "score__rfm_segment", CHOICE_OPS, _choices(RfmSegment), _("RFM segment")
     ),
-    "rfm_class": Field("choice", "score__rfm_class", CHOICE_OPS, _choices(RfmClass), "RFM class"),
+    "rfm_class": Field(
+        "choice", "score__rfm_class", CHOICE_OPS, _choices(RfmClass), _("RFM class")
+    ),
     "lifecycle_stage": Field(
-        "choice", "score__lifecycle_stage", CHOICE_OPS, _choices(LifecycleStage), "lifecycle stage"
+        "choice",
+        "score__lifecycle_stage",
+        CHOICE_OPS,
+        _choices(LifecycleStage),
+        _("lifecycle stage"),
     ),
     "historical_value": Field(
-        "money", "score__historical_value", NUMBER_OPS, label="historical value"
+        "money", "score__historical_value", NUMBER_OPS, label=_("historical value")
     ),
-    "p_alive": Field("number", "score__p_alive", NUMBER_OPS, label="probability alive"),
+    "p_alive": Field("number", "score__p_alive", NUMBER_OPS, label=_("probability alive")),
     "predicted_purchases_90d": Field(
         "number",
         "score__predicted_purchases_90d",
         NUMBER_OPS,
-        label="predicted purchases (90 days)",
+        label=_("predicted purchases (90 days)"),
     ),
     "predicted_value_90d": Field(
-        "money", "score__predicted_value_90d", NUMBER_OPS, label="predicted value (90 days)"
+        "money", "score__predicted_value_90d", NUMBER_OPS, label=_("predicted value (90 days)")
     ),
     # Order aggregates over a trailing window of ``days`` (paid orders only)
-    "spent": Field("aggregate", ops=NUMBER_OPS[:-1], label="spent in the last N days"),
-    "orders": Field("aggregate", ops=NUMBER_OPS[:-1], label="paid orders in the last N days"),
+    "spent": Field("aggregate", ops=NUMBER_OPS[:-1], label=_("spent in the last N days")),
+    "orders": Field("aggregate", ops=NUMBER_OPS[:-1], label=_("paid orders in the last N days")),
     "bought_category": Field(
-        "set", ops=("has", "has_not", "has_any"), label="bought from category"
+        "set", ops=("has", "has_not", "has_any"), label=_("bought from category")
     ),
     "last_order_channel": Field(
-        "text", ops=("=", "!=", "in", "not_in"), label="channel of last order"
+        "text", ops=("=", "!=", "in", "not_in"), label=_("channel of last order")
     ),
 }
 

@@ -78,3 +78,30 @@ def score_export_rows():
     fields = ["customer__external_id", *SCORE_EXPORT_COLUMNS[1:]]
     rows = CustomerScore.objects.order_by("customer__external_id").values_list(*fields)
     return rows.iterator(chunk_size=5000)
+
+
+def segments_for_list() -> QuerySet[Segment]:
+    """Every segment for the segments page: the team's own first, then the built-in ones,
+    each by name, with its cached member count."""
+    return Segment.objects.order_by("is_builtin", "name")
+
+
+MEMBER_FIELDS = [
+    "id",
+    "external_id",
+    "name",
+    "email",
+    "phone",
+    "city",
+    "tier__name",
+    "score__rfm_segment",
+    "score__lifecycle_stage",
+    "score__monetary",
+    "score__recency_days",
+]
+
+
+def segment_member_rows(*, segment: Segment, as_of: date | None = None) -> QuerySet:
+    """A segment's members as rows for a page or a CSV (``MEMBER_FIELDS``), by id: one
+    query per page or per export chunk."""
+    return segment_members(segment=segment, as_of=as_of).order_by("pk").values(*MEMBER_FIELDS)

@@ -1,0 +1,36 @@
+"""What the analytics report pages add to the frame's ``ReportPage``: a "Recompute now"
+link for staff who may start a run, KPI cards, and a note on the filters a report
+cannot apply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analytics.pages import ReportPage
+
+RUN_PERMISSION = "analytics.run_analytics"
+
+
+@dataclass(frozen=True)
+class Card:
+    label: str
+    value: float | None
+    kind: str  # the cell format: money, int, number, percent
+    note: str = ""
+
+
+class AnalyticsReportPage(ReportPage):
+    template_name = "analytics/report.html"
+    lead = ""
+    filter_note = ""  # which filters do not apply, and why
+
+    def exporting(self) -> bool:
+        """Whether this request answers a CSV (lists are then not cut to a page's length)."""
+        return bool(self.request.GET.get("export"))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("lead", self.lead)
+        context.setdefault("filter_note", self.filter_note)
+        context["can_run"] = self.request.user.has_perm(RUN_PERMISSION)
+        return context

@@ -1,0 +1,1 @@
+"""Server-rendered pages of the analytics app (reports), one module per page."""

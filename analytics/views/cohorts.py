@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from django.utils.translation import gettext_lazy as _
 
 from analytics.pages import Chart, Column, ReportPage, Table, series
@@ -36,17 +37,32 @@ class CohortsPage(LongDefaultPeriodMixin, ReportPage):
         months = sorted(set(retention["months_since"])) if len(retention) else []
         cohorts = sorted(set(retention["cohort"])) if len(retention) else []
         cells = {(r.cohort, r.months_since): r for r in retention.itertuples()}
+        # The end date's month is counted to date only when the period stops before its
+        # last day: its cells are marked, and left out of the curves (not a real drop).
+        end_month = pd.Period(f.end, freq="M")
+        partial = f.end < end_month.end_time.date()
         matrix = []
         for cohort in cohorts:
             row = [cells.get((cohort, k)) for k in months]
             first = cells.get((cohort, 0))
+            to_date = [partial and cohort + k == end_month for k in months]
             matrix.append(
                 {
                     "cohort": str(cohort),
                     "customers": first.customers if first else 0,
                     "revenue": first.revenue if first else 0,
-                    "retention": [c.retention if c else None for c in row],
-                    "revenue_retention": [c.revenue_retention if c else None for c in row],
+                    "retention": [
+                        {"value": c.retention if c else None, "to_date": t}
+                        for c, t in zip(row, to_date, strict=True)
+                    ],
+                    "revenue_retention": [
+                        {"value": c.revenue_retention if c else None, "to_date": t}
+                        for c, t in zip(row, to_date, strict=True)
+                    ],
+                    "curve": [
+                        None if c is None or t else c.retention
+                        for c, t in zip(row, to_date, strict=True)
+                    ],
                 }
             )
         long = Table(
@@ -112,7 +128,7 @@ class CohortsPage(LongDefaultPeriodMixin, ReportPage):
                 "line",
                 [str(_("Month %(n)d") % {"n": k}) for k in months],
                 [
-                    {"label": row["cohort"], "data": series(row["retention"]), "fill": False}
+                    {"label": row["cohort"], "data": series(row["curve"]), "fill": False}
                     for row in recent
                 ],
                 options={"scales": {"y": {"min": 0, "max": 1}}},
@@ -147,6 +163,7 @@ class CohortsPage(LongDefaultPeriodMixin, ReportPage):
         return {
             "months": months,
             "matrix": matrix,
+            "partial_month": str(end_month) if partial else "",
             "report": report,
             "tables": [long, repurchase, intervals],
             "named": {t.name: t for t in (long, repurchase, intervals)},

@@ -206,7 +206,7 @@ class CustomersPage(ReportPage):
             }
             for row in rows
         ]
-        axis = {"min": 0.5, "max": 5.5, "ticks": {"stepSize": 1}}
+        axis = {"min": 0, "max": 6, "ticks": {"stepSize": 1}}
         return Chart(
             title,
             "bubble",

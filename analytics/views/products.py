@@ -27,6 +27,8 @@ MATRIX_COLUMNS = [
     Column("margin", _("Gross margin"), "percent"),
 ]
 
+LIST_COLUMNS = [c for c in MATRIX_COLUMNS if c.key != "quadrant_label"]
+
 
 def _split_line(x0, x1, y0, y1, label) -> dict:
     return {
@@ -62,18 +64,18 @@ class ProductsPage(ReportPage):
         with_margin = [r for r in rows if r["margin"] is not None]
         lists = [
             Table(
-                "top_revenue", _("Top products by revenue"), MATRIX_COLUMNS, by_revenue[:LIST_SIZE]
+                "top_revenue", _("Top products by revenue"), LIST_COLUMNS, by_revenue[:LIST_SIZE]
             ),
             Table(
                 "bottom_revenue",
                 _("Bottom products by revenue"),
-                MATRIX_COLUMNS,
+                LIST_COLUMNS,
                 list(reversed(by_revenue))[:LIST_SIZE],
             ),
             Table(
                 "top_profit",
                 _("Top products by gross profit"),
-                MATRIX_COLUMNS,
+                LIST_COLUMNS,
                 sorted(rows, key=lambda r: (-(r["gross_profit"] or 0), r["code"] or ""))[
                     :LIST_SIZE
                 ],
@@ -81,7 +83,7 @@ class ProductsPage(ReportPage):
             Table(
                 "bottom_margin",
                 _("Lowest gross margin"),
-                MATRIX_COLUMNS,
+                LIST_COLUMNS,
                 sorted(with_margin, key=lambda r: (r["margin"], r["code"] or ""))[:LIST_SIZE],
             ),
         ]

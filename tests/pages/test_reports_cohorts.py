@@ -107,3 +107,13 @@ def test_the_page_reads_in_a_bounded_number_of_queries(
     client = login_as("manager")
     with django_assert_max_num_queries(12):
         assert client.get(URL, PERIOD).status_code == 200
+
+
+def test_a_month_counted_to_date_is_marked_and_left_out_of_the_curves(cohorts, login_as):
+    page = login_as("manager").get(URL, {"start": "2026-09-01", "end": "2026-11-15"})
+    html = page.content.decode()
+    assert "2026-11 is counted to date" in html
+    september = html.split('data-heatmap="retention"')[1].split("2026-09")[1].split("</tr>")[0]
+    assert "<em>20.0%*</em>" in september  # November, month 2 of September's cohort
+    curves = page.context["chart"]["retention"].config["data"]["datasets"]
+    assert curves[0]["label"] == "2026-09" and curves[0]["data"] == [1.0, 0.4, None]

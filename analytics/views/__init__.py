@@ -1,1 +1,2 @@
-"""Server-rendered pages of the analytics app (reports, segments, analytics runs)."""
+"""Server-rendered pages of the analytics app (reports, segments, analytics runs), one
+module per page."""

@@ -431,7 +431,7 @@ def report_tables(report) -> tuple[list[Table], list[Chart]]:
             )
     uplift = Table(
         "uplift",
-        _("Uplift over the holdout (95% intervals)"),
+        _("Uplift over the holdout (%(level)s intervals)") % {"level": "95%"},
         [
             Column("arm", _("Arm")),
             Column("measure", _("Measure")),
@@ -440,7 +440,7 @@ def report_tables(report) -> tuple[list[Table], list[Chart]]:
             Column("high", _("High"), "number"),
         ],
         uplift_rows,
-        empty=_("No uplift without a holdout: set a holdout % on the next campaign."),
+        empty=_("No uplift without a holdout: give the next campaign a holdout percentage."),
     )
     daily = report.daily.sort_values(["date", "arm"]) if len(report.daily) else report.daily
     daily_rows = [

@@ -110,12 +110,12 @@ class CockpitPage(ReportPage):
             ),
         ]
         has_data = DailyKPI.objects.exists()
-        alerts, low_stock_count = self._alerts(f)
+        alerts, counts = self._alerts(f)
         return {
             "cards": cards,
             "charts": charts if trend_table.rows else [],
             "tables": [trend_table, *alerts],
-            "low_stock_count": low_stock_count,
+            **counts,
             "churn_rising": _change(current["churn_rate"], previous["churn_rate"]) > 0,
             "has_data": has_data,
         }
@@ -124,8 +124,8 @@ class CockpitPage(ReportPage):
     def _roi(f: ReportFilter) -> float:
         return campaigns_roi(start=day_start(f.start), end=day_end(f.end)).roi
 
-    def _alerts(self, f: ReportFilter) -> tuple[list[Table], int]:
-        """The low-stock and quality-flag tables (10 rows each) and the low-stock count."""
+    def _alerts(self, f: ReportFilter) -> tuple[list[Table], dict[str, int]]:
+        """The low-stock and quality-flag tables (10 rows each) and the full counts."""
         inventory = selectors.inventory_report(as_of=f.end, limit=10)
         low_stock = Table(
             "low_stock",
@@ -158,4 +158,7 @@ class CockpitPage(ReportPage):
             empty=_("No product has both many returns and poor reviews in this period."),
         )
         low_stock_count = int(inventory.summary.get("low_stock_skus", len(low_stock.rows)))
-        return [low_stock, quality], low_stock_count
+        return [low_stock, quality], {
+            "low_stock_count": low_stock_count,
+            "flagged_count": len(flagged),
+        }

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import RequestFactory
+from django.urls import reverse
 
 from analytics.pages import Column, ReportFilterForm, Table, csv_response
 from analytics.templatetags.pages import cell, heat
@@ -42,10 +43,26 @@ def _nav_labels(user) -> set[str]:
 
 def test_navigation_shows_each_role_the_pages_it_may_open(login_as):
     from campaigns.demo.users import ensure_demo_users
+    from ecomops.context_processors import NAVIGATION
 
     users = ensure_demo_users()
-    for name in ("admin", "ops", "manager", "analyst"):
-        assert "Cockpit" in _nav_labels(users[name])
+    for name, user in users.items():
+        shown = _nav_labels(user)
+        for _, entries in NAVIGATION:
+            for entry in entries:
+                assert (str(entry.label) in shown) == user.has_perm(entry.permission), (name, entry)
+    # Every role reads the reports; only some operate.
+    assert _nav_labels(users["manager"]) >= {"Cockpit", "Products", "Campaigns"}
+    assert "Segments" in _nav_labels(users["analyst"])
+
+
+def test_every_page_of_the_navigation_answers_its_role(login_as):
+    from ecomops.context_processors import NAVIGATION
+
+    client = login_as("admin")
+    for _, entries in NAVIGATION:
+        for entry in entries:
+            assert client.get(reverse(entry.url_name)).status_code == 200, entry.url_name
 
 
 def test_the_language_switch_translates_the_frame(login_as):

@@ -132,28 +132,46 @@ def _paid_between(as_of: date, since: date | None) -> tuple[str, list]:
     return where, params
 
 
-def paid_orders(*, as_of: date, since: date | None = None) -> pd.DataFrame:
+def paid_orders(
+    *, as_of: date, since: date | None = None, cogs_from: date | None = None
+) -> pd.DataFrame:
+    """See :func:`_paid_orders`. Within :func:`shared_frames` the whole history (with the
+    cost of goods of every order) is read once and reused, whatever ``cogs_from`` says."""
+    cache = _SHARED.get()
+    if cogs_from is not None and (cache is None or ("paid_orders", as_of) not in cache):
+        return _paid_orders(as_of=as_of, since=since, cogs_from=cogs_from)
     return _shared("paid_orders", as_of, since, _paid_orders)
 
 
-def _paid_orders(*, as_of: date, since: date | None = None) -> pd.DataFrame:
+def _paid_orders(
+    *, as_of: date, since: date | None = None, cogs_from: date | None = None
+) -> pd.DataFrame:
     """Paid orders paid up to the end of ``as_of`` (and from ``since``, if given).
 
     Columns: order_id, customer_id (NaN for guest orders), channel_id, paid_at (local),
     paid_total, discount_total, logistics_cost, refunds, net_amount (= paid_total − refunds),
     cogs (Σ quantity × unit cost at sale), commission (channel rate × net revenue).
+
+    ``cogs_from``: the cost of goods is summed only for the orders paid from that day; it
+    is NaN (not read) for earlier ones. Summing the lines of every order is most of the
+    time of this read, and a short recomputation needs the cost of its own days only.
     """
     where, params = _paid_between(as_of, since)
-    # From ``since``, the cost of goods sums only the lines of the orders in range (the
-    # whole lines table otherwise, which is most of the time of a short read).
+    # Only the lines of the orders whose cost is wanted are summed (all lines otherwise).
+    cost_from = max(filter(None, (since, cogs_from)), default=None)
     lines_of = ""
     lines_params: list = []
-    if since is not None:
+    if cost_from is not None:
         lines_of = f"WHERE order_id IN (SELECT id FROM {_t(Order)} WHERE paid_at >= %s)"
-        lines_params = [day_start(since)]
+        lines_params = [day_start(cost_from)]
+    cogs = "COALESCE(l.cogs, 0)"
+    select_params: list = []
+    if cogs_from is not None:
+        cogs = f"CASE WHEN o.paid_at >= %s THEN {cogs} END"
+        select_params = [day_start(cogs_from)]
     sql = f"""
         SELECT o.id, o.customer_id, o.channel_id, {_ts("o.paid_at")}, o.paid_total, o.discount_total,
-               o.logistics_cost, COALESCE(r.refunds, 0), COALESCE(l.cogs, 0),
+               o.logistics_cost, COALESCE(r.refunds, 0), {cogs},
                COALESCE(c.commission_rate, 0)
         FROM {_t(Order)} o
         LEFT JOIN (SELECT order_id, SUM(refund_amount) AS refunds FROM {_t(Return)}
@@ -163,7 +181,7 @@ def _paid_orders(*, as_of: date, since: date | None = None) -> pd.DataFrame:
         LEFT JOIN {_t(Channel)} c ON c.id = o.channel_id
         WHERE {where}
     """
-    params = [*lines_params, *params]
+    params = [*select_params, *lines_params, *params]
     frame = read_sql(
         sql,
         params,
@@ -243,6 +261,29 @@ def _paid_lines(*, as_of: date, since: date | None = None) -> pd.DataFrame:
     money = ["unit_price", "unit_cost", "discount", "refund_amount"]
     frame[money] = frame[money].astype("float64")
     frame["net_amount"] = frame["quantity"] * frame["unit_price"] - frame["discount"]
+    return frame
+
+
+def customer_category_spend(*, as_of: date) -> pd.DataFrame:
+    """Per customer and category, over the lines of paid orders paid up to the end of
+    ``as_of`` (guest orders left out): net_amount (Σ quantity × unit_price − discount) and
+    cogs (Σ quantity × unit cost at sale), summed exactly by the database.
+
+    Columns: customer_id, category_id, net_amount, cogs (one row per pair that occurs).
+    """
+    where, params = _paid_between(as_of, None)
+    sql = f"""
+        SELECT o.customer_id, p.category_id, SUM(ol.quantity * ol.unit_price - ol.discount),
+               SUM(ol.quantity * ol.unit_cost)
+        FROM {_t(OrderLine)} ol
+        JOIN {_t(Order)} o ON o.id = ol.order_id
+        JOIN {_t(SKU)} s ON s.id = ol.sku_id
+        JOIN {_t(Product)} p ON p.id = s.product_id
+        WHERE {where} AND o.customer_id IS NOT NULL
+        GROUP BY o.customer_id, p.category_id
+    """
+    frame = read_sql(sql, params, columns=["customer_id", "category_id", "net_amount", "cogs"])
+    frame[["net_amount", "cogs"]] = frame[["net_amount", "cogs"]].astype("float64")
     return frame
 
 

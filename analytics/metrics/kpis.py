@@ -6,8 +6,8 @@ local timestamps, money as float64) and may extend before ``start`` (trailing wi
 look back up to 180 days; the loaders pass that history):
 
 - ``orders``: order_id, customer_id (NaN for guests), channel_id, paid_at, paid_total,
-  refunds, net_amount, cogs, commission, logistics_cost — paid orders up to ``end``, all
-  history for the customer-based rates.
+  refunds, net_amount, cogs (read from ``start`` only), commission, logistics_cost — paid
+  orders up to ``end``, all history for the customer-based rates.
 - ``lines``: paid_at, category_id, quantity, net_amount, unit_cost, returned_quantity.
 - ``events``: session_id, customer_id, type, occurred_at, channel_id — from ``start`` − 29 days.
 

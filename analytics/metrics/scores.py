@@ -3,10 +3,12 @@
 Inputs (metrics conventions: naive local timestamps, money as float64):
 
 - ``customers``: customer_id, registered_at.
-- ``orders``: customer_id, paid_at, paid_total, refunds, net_amount, cogs, commission,
-  logistics_cost — paid
-  orders (guest orders, with no customer_id, are ignored).
-- ``lines``: customer_id, paid_at, category_id, net_amount — lines of paid orders.
+- ``orders``: customer_id, paid_at, net_amount, commission, logistics_cost — paid orders
+  (guest orders, with no customer_id, are ignored); no cost of goods, which comes with
+  the spend per category.
+- ``category_spend``: customer_id, category_id, net_amount (Σ net line amount), cogs
+  (Σ quantity × unit cost) — the lines of the same paid orders summed per customer and
+  category (``loaders.customer_category_spend``).
 
 Output: one row per customer with the columns of ``analytics.CustomerScore`` (by
 attname), timestamps still naive local, plus the CLV fit report in :class:`ScoreRun`.
@@ -22,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from analytics.metrics import clv, lifecycle, rfm
-from analytics.metrics.profit import order_contribution
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,21 @@ def customer_scores(
     *,
     customers: pd.DataFrame,
     orders: pd.DataFrame,
-    lines: pd.DataFrame,
+    category_spend: pd.DataFrame,
     as_of: date,
     settings: ScoreSettings = ScoreSettings(),
 ) -> ScoreRun:
-    """Scores of every registered customer as of ``as_of`` (see the module docstring)."""
+    """Scores of every registered customer as of ``as_of`` (see the module docstring).
+
+    ``category_spend`` must cover the same orders as ``orders`` (paid up to ``as_of``).
+    """
     s = settings
     end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     orders = orders.loc[orders["customer_id"].notna() & (orders["paid_at"] < end)].copy()
     orders["customer_id"] = orders["customer_id"].astype("int64")
-    lines = lines.loc[lines["customer_id"].notna() & (lines["paid_at"] < end)]
+    spend = category_spend.loc[category_spend["customer_id"].notna()].astype(
+        {"customer_id": "int64"}
+    )
 
     stages = lifecycle.lifecycle_stages(
         customers,
@@ -112,14 +118,23 @@ def customer_scores(
     frame["monetary"] = frame["monetary"].fillna(0.0)
     frame[["rfm_segment", "rfm_class"]] = frame[["rfm_segment", "rfm_class"]].fillna("")
 
-    value = order_contribution(orders).groupby("customer_id")[["net_amount", "contribution"]].sum()
+    # Contribution (profit.order_contribution) summed per customer: Σ (net − commission −
+    # logistics) over the orders, minus the cost of goods of their lines.
+    value = (
+        orders.assign(margin=orders["net_amount"] - orders["commission"] - orders["logistics_cost"])
+        .groupby("customer_id")[["net_amount", "margin"]]
+        .sum()
+    )
+    cogs = spend.groupby("customer_id")["cogs"].sum()
     frame["historical_value"] = value["net_amount"].reindex(frame.index).fillna(0.0)
-    frame["historical_contribution"] = value["contribution"].reindex(frame.index).fillna(0.0)
+    frame["historical_contribution"] = value["margin"].reindex(frame.index).fillna(
+        0.0
+    ) - cogs.reindex(frame.index).fillna(0.0)
 
     hours = orders.assign(hour=orders["paid_at"].dt.hour).groupby(["customer_id", "hour"]).size()
     frame["preferred_hour"] = _argmax_level(hours, "hour").reindex(frame.index)
-    spend = lines.groupby(["customer_id", "category_id"])["net_amount"].sum()
-    frame["preferred_category_id"] = _argmax_level(spend, "category_id").reindex(frame.index)
+    by_category = spend.set_index(["customer_id", "category_id"])["net_amount"]
+    frame["preferred_category_id"] = _argmax_level(by_category, "category_id").reindex(frame.index)
 
     run = ScoreRun(frame=frame, customers=len(frame), scored=int(frame["r_score"].notna().sum()))
     _add_predictions(run, orders, as_of, s)

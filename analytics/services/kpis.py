@@ -45,7 +45,9 @@ def kpis_compute(*, as_of: date, since: date | None = None) -> KpisResult:
     Only the days in that range are replaced, so a day recomputed after late data touches
     nothing before it; days after it are recomputed too, because trailing windows see it.
     """
-    orders = loaders.paid_orders(as_of=as_of)
+    # All history for first orders, trailing rates and cohorts; the cost of goods only
+    # for the days recomputed (older orders' cost is not read: it is NaN).
+    orders = loaders.paid_orders(as_of=as_of, cogs_from=since)
     if orders.empty:
         return KpisResult(start=None, end=as_of, rows=0)
     start = since or orders["paid_at"].min().date()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from django.conf import settings
@@ -46,8 +46,10 @@ def scores_compute(*, as_of: date, window_days: int | None = None) -> ScoresResu
     """Recompute CustomerScore for every customer registered by ``as_of``."""
     run = customer_scores(
         customers=loaders.customers(as_of=as_of),
-        orders=loaders.paid_orders(as_of=as_of),
-        lines=loaders.paid_lines(as_of=as_of),
+        # The cost of goods comes summed per customer with the spend per category: summing
+        # it per order too would read every line twice.
+        orders=loaders.paid_orders(as_of=as_of, cogs_from=as_of + timedelta(days=1)),
+        category_spend=loaders.customer_category_spend(as_of=as_of),
         as_of=as_of,
         settings=score_settings(window_days=window_days),
     )

@@ -74,6 +74,10 @@ def test_incremental_recompute_equals_a_full_recompute(shop):
     kpis_compute(as_of=AS_OF)
     assert incremental == snapshot()
     assert DailyKPI.objects.get(date=late_day, metric="gmv", dimension="all").value == Decimal("70")
+    # The increment reads the cost of goods of its own days only (older orders' is not read).
+    assert DailyKPI.objects.get(date=late_day, metric="cogs", dimension="all").value == Decimal(
+        "30"
+    )
 
 
 def test_inventory_snapshot_is_kept_when_earlier_days_are_recomputed(shop):

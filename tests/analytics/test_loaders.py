@@ -147,3 +147,62 @@ def test_shared_frames_read_once_and_slice_like_the_database(orders, monkeypatch
     assert 0 < len(recent) < len(full)
     loaders.paid_orders(as_of=as_of)  # outside the block nothing is kept
     assert len(reads) == 2
+
+
+def test_cost_of_goods_is_read_from_cogs_from_only(orders):
+    as_of = date(2026, 7, 1)
+    full = loaders.paid_orders(as_of=as_of).set_index("order_id")
+    recent = loaders.paid_orders(as_of=as_of, cogs_from=date(2026, 7, 1)).set_index("order_id")
+    b = orders["customer"].orders.get(external_id="B").pk
+    # A and C were paid on 30 June (local): their cost is not read; B (1 July) has no lines.
+    assert recent["cogs"].isna().to_dict() == {orders["c"].pk: True, orders["a"].pk: True, b: False}
+    assert recent.loc[b, "cogs"] == 0.0
+    others = [c for c in full.columns if c != "cogs"]
+    pd.testing.assert_frame_equal(recent[others], full.loc[recent.index, others])
+
+
+def test_cogs_from_uses_the_shared_whole_history_when_there_is_one(orders, monkeypatch):
+    as_of = date(2026, 7, 1)
+    reads = []
+    read = loaders._paid_orders
+    monkeypatch.setattr(loaders, "_paid_orders", lambda **kw: reads.append(kw) or read(**kw))
+    with loaders.shared_frames():
+        partial = loaders.paid_orders(as_of=as_of, cogs_from=as_of)  # not kept
+        full = loaders.paid_orders(as_of=as_of)
+        shared = loaders.paid_orders(as_of=as_of, cogs_from=as_of)
+    assert reads == [{"as_of": as_of, "since": None, "cogs_from": as_of}, {"as_of": as_of}]
+    assert partial["cogs"].isna().sum() == 2
+    pd.testing.assert_frame_equal(shared, full)
+
+
+def test_customer_category_spend_sums_lines_of_paid_customer_orders(orders):
+    guest = f.OrderFactory(
+        customer=None,
+        created_at=utc(2026, 6, 30, 1, 0),
+        paid_at=utc(2026, 6, 30, 1, 0),
+        paid_total=Decimal("50.00"),
+    )
+    f.OrderLineFactory(
+        order=guest,
+        sku=orders["kept"].sku,
+        quantity=1,
+        unit_price=Decimal("50.00"),
+        unit_cost=Decimal("5.00"),
+    )
+    frame = loaders.customer_category_spend(as_of=date(2026, 6, 30))
+    a_line = orders["a"].lines.get()
+    category = {
+        line.sku.product.category_id: line for line in (a_line, orders["kept"], orders["returned"])
+    }
+    assert len(category) == 3  # each factory SKU has its own category
+    got = {
+        row.category_id: (row.customer_id, row.net_amount, row.cogs) for row in frame.itertuples()
+    }
+    customer = orders["customer"].pk
+    # B (1 July local), the cancelled D and the guest order are left out; returns do not
+    # change the line amounts (refunds are per order).
+    assert got == {
+        a_line.sku.product.category_id: (customer, 120.0, 40.0),
+        orders["kept"].sku.product.category_id: (customer, 100.0, 30.0),
+        orders["returned"].sku.product.category_id: (customer, 190.0, 80.0),
+    }

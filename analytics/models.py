@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import SKU, Category, Channel, Product
@@ -183,7 +184,26 @@ class Segment(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return str(self.label)
+
+    @property
+    def label(self) -> str:
+        """The name as shown: a built-in segment's name in the active language (the
+        stored name, its key, stays as created); other segments' names as typed."""
+        field = self.rule.get("field") if isinstance(self.rule, dict) else None
+        if not self.is_builtin or field not in BUILTIN_SEGMENT_FIELDS:
+            return self.name
+        pattern, choices = BUILTIN_SEGMENT_FIELDS[field]
+        try:
+            return pattern % {"label": choices(self.rule.get("value")).label}
+        except ValueError:  # a value no longer among the choices
+            return self.name
+
+    @property
+    def action_text(self) -> str:
+        """The recommended action in the active language (built-in actions are in the
+        catalogs; a text typed by staff is shown as typed)."""
+        return gettext(self.recommended_action) if self.recommended_action else ""
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -194,6 +214,15 @@ class Segment(models.Model):
             validate_rule(self.rule)
         except RuleError as exc:
             raise ValidationError({"rule": str(exc)}) from exc
+
+
+# The built-in segments (one per RFM segment, RFM class and lifecycle stage): the score
+# field each filters on, the pattern of its name and the choices its value comes from.
+BUILTIN_SEGMENT_FIELDS = {
+    "rfm_segment": (_("RFM: %(label)s"), RfmSegment),
+    "rfm_class": (_("RFM class: %(label)s"), RfmClass),
+    "lifecycle_stage": (_("Lifecycle: %(label)s"), LifecycleStage),
+}
 
 
 class SegmentMember(models.Model):

@@ -41,28 +41,59 @@ SEGMENT_GRID = (
     ("new", "potential_loyalist", "potential_loyalist", "champions", "champions"),
 )
 
+
+def _(text: str) -> str:
+    """Marks a text for the translation catalogs (shown through ``Segment.action_text``);
+    the metric itself stays free of Django."""
+    return text
+
+
 RECOMMENDED_ACTIONS = {
     # 8-class scheme
-    "important_value": "Exclusive benefits and an invitation to the VIP group; early access to new products.",
-    "important_develop": "Raise purchase frequency: membership upgrade path, points multipliers, replenishment reminders.",
-    "important_retain": "Bring them back now: personal outreach by the group owner with a high-value coupon.",
-    "important_win_back": "Win back a big spender: targeted high-value coupon and a survey on why they left.",
-    "general_value": "Raise basket size: bundles, threshold coupons (spend X save Y), premium products.",
-    "general_develop": "Nurture: welcome series, second-order coupon, invitation to an interest group.",
-    "general_retain": "Keep in touch at low cost: group content, points reminders, light offers.",
-    "general_win_back": "Low-cost reactivation: automated limited-time discount; stop contacting if no response.",
+    "important_value": _(
+        "Exclusive benefits and an invitation to the VIP group; early access to new products."
+    ),
+    "important_develop": _(
+        "Raise purchase frequency: membership upgrade path, points multipliers, replenishment reminders."
+    ),
+    "important_retain": _(
+        "Bring them back now: personal outreach by the group owner with a high-value coupon."
+    ),
+    "important_win_back": _(
+        "Win back a big spender: targeted high-value coupon and a survey on why they left."
+    ),
+    "general_value": _(
+        "Raise basket size: bundles, threshold coupons (spend X save Y), premium products."
+    ),
+    "general_develop": _(
+        "Nurture: welcome series, second-order coupon, invitation to an interest group."
+    ),
+    "general_retain": _(
+        "Keep in touch at low cost: group content, points reminders, light offers."
+    ),
+    "general_win_back": _(
+        "Low-cost reactivation: automated limited-time discount; stop contacting if no response."
+    ),
     # 11-segment scheme
-    "champions": "Reward them: VIP group, early access, referral programme; ask for reviews.",
-    "loyal": "Upsell higher-value products; loyalty points and tier benefits; ask for reviews.",
-    "potential_loyalist": "Bundle or second-item coupon; membership and points to build the habit.",
-    "new": "Onboarding: welcome coupon for the second order, invitation to the community group.",
-    "promising": "Build awareness: free trials, samples, a small coupon on a complementary product.",
-    "need_attention": "Limited-time offer on products they viewed; recommendations from purchase history.",
-    "about_to_sleep": "Limited-time discount with personalised picks before they lapse.",
-    "at_risk": "Personal win-back message with a strong offer; remind them of new arrivals.",
-    "cannot_lose": "Win them back at any reasonable cost: top-tier coupon, call or 1:1 message, ask what went wrong.",
-    "hibernating": "Limited-time discount with personalised picks; otherwise keep contact low.",
-    "lost": "One last reactivation campaign; then exclude from paid contact.",
+    "champions": _("Reward them: VIP group, early access, referral programme; ask for reviews."),
+    "loyal": _("Upsell higher-value products; loyalty points and tier benefits; ask for reviews."),
+    "potential_loyalist": _(
+        "Bundle or second-item coupon; membership and points to build the habit."
+    ),
+    "new": _("Onboarding: welcome coupon for the second order, invitation to the community group."),
+    "promising": _(
+        "Build awareness: free trials, samples, a small coupon on a complementary product."
+    ),
+    "need_attention": _(
+        "Limited-time offer on products they viewed; recommendations from purchase history."
+    ),
+    "about_to_sleep": _("Limited-time discount with personalised picks before they lapse."),
+    "at_risk": _("Personal win-back message with a strong offer; remind them of new arrivals."),
+    "cannot_lose": _(
+        "Win them back at any reasonable cost: top-tier coupon, call or 1:1 message, ask what went wrong."
+    ),
+    "hibernating": _("Limited-time discount with personalised picks; otherwise keep contact low."),
+    "lost": _("One last reactivation campaign; then exclude from paid contact."),
 }
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Max, Q, Sum
+from django.utils.translation import gettext
 
 from analytics.loaders import day_start
 from analytics.models import CustomerScore, LifecycleStage, RfmClass, RfmSegment, Segment
@@ -112,7 +113,7 @@ def rfm_label_summary(field: str | None = None) -> list[LabelSummary]:
                 historical_value=_money(row.get("historical")),
                 predicted_value_90d=_money(row.get("predicted")),
                 builtin_segment_id=segment[0] if segment else None,
-                recommended_action=segment[1] if segment else "",
+                recommended_action=gettext(segment[1]) if segment and segment[1] else "",
             )
         )
     return result

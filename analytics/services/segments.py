@@ -4,10 +4,11 @@ from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from analytics.metrics.rfm import RECOMMENDED_ACTIONS
-from analytics.models import LifecycleStage, RfmClass, RfmSegment, Segment, SegmentMember
+from analytics.models import BUILTIN_SEGMENT_FIELDS, LifecycleStage, Segment, SegmentMember
 from analytics.selectors import segment_members
 from customers.errors import ServiceError
 from customers.models import Customer
@@ -140,37 +141,49 @@ def segment_refresh_count(*, segment: Segment, as_of: date | None = None) -> int
 
 
 LIFECYCLE_ACTIONS = {
-    LifecycleStage.PROSPECT: "New-user activation: a first-order threshold coupon within 24 hours of sign-up.",
-    LifecycleStage.NEW: "Second-order coupon and an invitation to the welfare group within 30 days.",
-    LifecycleStage.ACTIVE: "Keep them engaged: recommendations, points, community content; no discount needed.",
-    LifecycleStage.CHURN_WARNING: "Win-back before it is too late: limited-time discount with personalised picks.",
-    LifecycleStage.LOST: "Last-chance reactivation offer; then stop paid contact.",
-    LifecycleStage.WON_BACK: "Consolidate the return: thank-you points and a follow-up offer within 30 days.",
+    LifecycleStage.PROSPECT: gettext_noop(
+        "New-user activation: a first-order threshold coupon within 24 hours of sign-up."
+    ),
+    LifecycleStage.NEW: gettext_noop(
+        "Second-order coupon and an invitation to the welfare group within 30 days."
+    ),
+    LifecycleStage.ACTIVE: gettext_noop(
+        "Keep them engaged: recommendations, points, community content; no discount needed."
+    ),
+    LifecycleStage.CHURN_WARNING: gettext_noop(
+        "Win-back before it is too late: limited-time discount with personalised picks."
+    ),
+    LifecycleStage.LOST: gettext_noop("Last-chance reactivation offer; then stop paid contact."),
+    LifecycleStage.WON_BACK: gettext_noop(
+        "Consolidate the return: thank-you points and a follow-up offer within 30 days."
+    ),
 }
 
 
 def segments_ensure_builtin() -> int:
     """Create or refresh the built-in segments: one per RFM segment, RFM class and
     lifecycle stage, each with its recommended action. Returns how many exist."""
-    specs = [
-        ("RFM: ", "rfm_segment", RfmSegment, RECOMMENDED_ACTIONS),
-        ("RFM class: ", "rfm_class", RfmClass, RECOMMENDED_ACTIONS),
-        ("Lifecycle: ", "lifecycle_stage", LifecycleStage, LIFECYCLE_ACTIONS),
-    ]
+    actions = {
+        "rfm_segment": RECOMMENDED_ACTIONS,
+        "rfm_class": RECOMMENDED_ACTIONS,
+        "lifecycle_stage": LIFECYCLE_ACTIONS,
+    }
     count = 0
-    for prefix, field, choices, actions in specs:
-        for code, label in choices.choices:
-            Segment.objects.update_or_create(
-                name=f"{prefix}{label}",
-                defaults={
-                    "rule": {"field": field, "op": "=", "value": code},
-                    "kind": Segment.Kind.DYNAMIC,
-                    "is_builtin": True,
-                    "recommended_action": actions[code],
-                    "description": f"Customers whose {field.replace('_', ' ')} is {label}.",
-                },
-            )
-            count += 1
+    # Stored in English (the name is the segment's key); pages show Segment.label.
+    with translation.override("en"):
+        for field, (pattern, choices) in BUILTIN_SEGMENT_FIELDS.items():
+            for code, label in choices.choices:
+                Segment.objects.update_or_create(
+                    name=pattern % {"label": label},
+                    defaults={
+                        "rule": {"field": field, "op": "=", "value": code},
+                        "kind": Segment.Kind.DYNAMIC,
+                        "is_builtin": True,
+                        "recommended_action": actions[field][code],
+                        "description": f"Customers whose {field.replace('_', ' ')} is {label}.",
+                    },
+                )
+                count += 1
     return count
 
 

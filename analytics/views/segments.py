@@ -221,7 +221,7 @@ class SegmentListPage(Page):
                 messages.success(
                     request,
                     _("Segment “%(name)s” saved: %(count)s customers.")
-                    % {"name": segment.name, "count": segment.member_count},
+                    % {"name": segment.label, "count": segment.member_count},
                 )
                 return redirect("analytics:segment-detail", pk=segment.pk)
         return self.render_to_response(self.get_context_data(form=form), status=400)
@@ -325,7 +325,7 @@ class SegmentDetailPage(Page):
             ),
         )
         context.update(
-            title=segment.name,
+            title=segment.label,
             segment=segment,
             rule_json=json.dumps(segment.rule, indent=2, ensure_ascii=False),
             page=page,

@@ -243,7 +243,7 @@ class CampaignCreatePage(Page):
                 {
                     "audience_list" if static else "audience_segment": segment.pk,
                     "audience_kind": kind,
-                    "name": f"{segment.name} – {timezone.localdate():%Y-%m-%d}"[:100],
+                    "name": f"{segment.label} – {timezone.localdate():%Y-%m-%d}"[:100],
                 }
             )
             draft = Campaign(

@@ -92,3 +92,20 @@ def test_builtin_segments_cover_every_label_with_an_action(scored):
     assert segments_refresh_counts() == expected
     champions.refresh_from_db()
     assert champions.member_count == 1
+
+
+def test_builtin_segments_show_name_and_action_in_the_active_language():
+    from django.utils import translation
+
+    from analytics.services import segments_ensure_builtin
+
+    segments_ensure_builtin()
+    champions = Segment.objects.get(name="RFM: champions")  # stored in English: its key
+    custom = Segment.objects.create(name="My list", rule={}, recommended_action="Call them")
+    with translation.override("zh-hans"):
+        assert champions.label == "RFM:冠军客户"
+        assert champions.action_text.startswith("回馈他们")
+        assert str(champions) == "RFM:冠军客户"
+        assert (custom.label, custom.action_text) == ("My list", "Call them")
+    with translation.override("en"):
+        assert champions.label == "RFM: champions"

@@ -11,13 +11,15 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432
 SERVICES_DB ?= ecomops_services
 REDIS ?= redis://127.0.0.1:6379
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo run test test-services lint format check-deploy bench-seed messages api-examples clean help
+.PHONY: demo run test test-services browser test-browser lint format check-deploy bench-seed messages api-examples clean help
 
 help:
 	@echo "make demo           install, migrate, seed demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test           install with test tools and run the test suite on SQLite"
 	@echo "make test-services  run the suite on PostgreSQL + Redis with a real Celery worker"
+	@echo "make test-browser   every page in Chromium against a live server (SCREENSHOTS=1 saves PNGs)"
 	@echo "make lint           ruff check and format check"
 	@echo "make api-examples   re-record the OpenAPI response examples from fresh demo data"
 
@@ -55,7 +57,26 @@ test: $(VENV)/.dev
 # (a real Celery worker). Uses its own database and Redis db numbers.
 test-services: $(VENV)/.dev
 	DATABASE_URL=$(PG_URL)/$(SERVICES_DB) CELERY_BROKER_URL=$(REDIS)/14 REDIS_URL=$(REDIS)/13 \
-		$(PY) -m pytest -m "services or not services" --create-db
+		$(PY) -m pytest -m "not browser" --create-db
+
+# Debian's Chromium for the browser tests (Playwright drives it by path; its own browser
+# download is not used). Installs the `chromium` package when $(CHROMIUM) is missing.
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then echo "chromium: $(CHROMIUM)"; exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "$(CHROMIUM) is missing and there is no apt-get here: install Chromium and run with CHROMIUM=/path/to/chromium"; exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	else echo "$(CHROMIUM) is missing: run 'apt-get update && apt-get install -y chromium' as root (no sudo here)"; exit 1; fi; \
+	echo "installing Debian's chromium: $${sudo:+sudo }apt-get install -y chromium"; \
+	$$sudo apt-get update && $$sudo apt-get install -y chromium \
+		|| { echo "could not install chromium; install it by hand (apt-get install -y chromium) or set CHROMIUM=..."; exit 1; }; \
+	test -x "$(CHROMIUM)" || { echo "chromium installed but $(CHROMIUM) is not there: set CHROMIUM=..."; exit 1; }
+
+# Every page in Chromium against gunicorn on a throw-away demo database (tests/browser).
+# SCREENSHOTS=1 also writes docs/screenshots/<page>.png (as the admin, 1400 px wide).
+test-browser: $(VENV)/.dev browser
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -m browser tests/browser
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -43,7 +43,7 @@ demo: $(VENV)/.runtime
 	$(PY) manage.py seed_demo_campaign
 	$(PY) manage.py compute_analytics --no-progress
 	@echo ""
-	@echo "  EcomOps is running on http://127.0.0.1:$(PORT)/"
+	@echo "  EcomOps is running on http://127.0.0.1:$(PORT)/  (pages; the admin at /admin/, the API docs at /api/v1/docs/)"
 	@echo "  Logins (password demo): admin (superuser), ops (ops staff), manager (store manager), analyst"
 	@echo ""
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)

@@ -132,13 +132,16 @@ def _kpi_rows(f: ReportFilter):
     return rows
 
 
-def _period_values(f: ReportFilter) -> dict[str, float]:
+def _period_values(f: ReportFilter, *, paying_customers: bool = True) -> dict[str, float]:
     rows = _kpi_rows(f)
     summed = rows.values("date", "metric").annotate(value=Sum("value")).order_by()
     daily = pd.DataFrame.from_records(list(summed), columns=["date", "metric", "value"])
     daily["value"] = daily["value"].astype("float64")
     values = period_summary(daily, start=f.start, end=f.end)
-    values["paying_customers"] = float(_paying_customers(f)) if f.category is None else float("nan")
+    if paying_customers:  # the one figure read from orders: only when asked
+        values["paying_customers"] = (
+            float(_paying_customers(f)) if f.category is None else float("nan")
+        )
     return values
 
 
@@ -187,7 +190,10 @@ def kpi_target_progress(*, as_of: date) -> list[TargetProgress]:
     )
     results = []
     for target in targets.select_related("owner_user", "owner_team"):
-        values = _period_values(ReportFilter(target.period_start, as_of))
+        values = _period_values(
+            ReportFilter(target.period_start, as_of),
+            paying_customers=target.metric == "paying_customers",
+        )
         actual = values.get(target.metric, float("nan"))
         goal = float(target.target)
         total_days = (target.period_end - target.period_start).days + 1

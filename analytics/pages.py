@@ -1,6 +1,6 @@
 """What every server-rendered page shares (the apps' ``views`` build on it).
 
-- :class:`Page`: sign-in and one permission per page; a signed-in user without it gets
+- :class:`Page` (and :class:`StaffAccess` for JSON views): sign-in and one permission per page; a signed-in user without it gets
   403, an anonymous one the login page.
 - :class:`ReportFilterForm`: the date range, channel and category of a report, kept in
   the URL (``?start=2026-11-01&end=2026-11-30&channel=search&category=3``); a bad value
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -40,13 +40,22 @@ from catalog.models import Category, Channel
 from customers.pii import masked_value
 
 DEFAULT_DAYS = 30
+EARLIEST = date(2000, 1, 1)  # reports never reach further back or forward than this
+MAX_DAYS = 3 * 366  # the longest period a report covers
 PII_PERMISSION = "customers.view_pii"
 
 
-class Page(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
-    """A page for signed-in staff holding ``permission_required``."""
+class StaffAccess(LoginRequiredMixin, PermissionRequiredMixin):
+    """Sign-in and ``permission_required``: a signed-in user without it gets 403, an
+    anonymous one the login page. For pages and for the JSON and POST-only views beside
+    them (``StaffAccess, View``)."""
 
     permission_required: str | Sequence[str] = ()
+
+
+class Page(StaffAccess, TemplateView):
+    """A page for signed-in staff holding ``permission_required``."""
+
     title = ""
 
     def get_context_data(self, **kwargs):
@@ -78,23 +87,51 @@ class ReportFilterForm(forms.Form):
         empty_label=_("All categories"),
     )
 
-    def __init__(self, data=None, *, today: date | None = None, fields: Iterable[str] = ()):
+    def __init__(
+        self,
+        data=None,
+        *,
+        today: date | None = None,
+        fields: Iterable[str] = (),
+        default_start: Callable[[date], date] | None = None,
+    ):
         super().__init__(data)
         self.today = today or timezone.localdate()
+        self.default_start = default_start or (lambda end: end - timedelta(days=DEFAULT_DAYS - 1))
         for name in set(self.fields) - {"start", "end", *fields}:
             del self.fields[name]
+
+    def _in_range(self, day: date | None) -> date | None:
+        latest = self.today + timedelta(days=366)
+        if day is not None and not EARLIEST <= day <= latest:
+            raise forms.ValidationError(
+                _("Choose a date from %(earliest)s to %(latest)s.")
+                % {"earliest": EARLIEST.isoformat(), "latest": latest.isoformat()}
+            )
+        return day
+
+    def clean_start(self) -> date | None:
+        return self._in_range(self.cleaned_data.get("start"))
+
+    def clean_end(self) -> date | None:
+        return self._in_range(self.cleaned_data.get("end"))
 
     def report_filter(self) -> ReportFilter:
         """The filter the form describes; invalid fields fall back to their defaults (the
         form keeps their errors for the page to show)."""
         data = self.cleaned_data if self.is_valid() else self._valid_part()
         end = data.get("end") or self.today
-        start = data.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
+        start = data.get("start") or max(self.default_start(end), EARLIEST)
+        if (end - start).days + 1 > MAX_DAYS:
+            self.add_error(
+                "start", _("A report covers at most %(days)s days.") % {"days": MAX_DAYS}
+            )
+            start = end - timedelta(days=MAX_DAYS - 1)
         try:
             f = ReportFilter(start, end, data.get("channel"), data.get("category"))
         except ReportFilterError as exc:
             self.add_error("start", str(exc))
-            f = ReportFilter(end - timedelta(days=DEFAULT_DAYS - 1), end)
+            f = ReportFilter(max(self.default_start(end), EARLIEST), end)
         self._show_period(f)
         return f
 
@@ -220,8 +257,14 @@ class ReportPage(Page):
     def report(self, f: ReportFilter) -> dict:
         raise NotImplementedError
 
+    def default_start(self, end: date) -> date:
+        """The start of the period when the URL names none: the 30 days up to ``end``."""
+        return end - timedelta(days=DEFAULT_DAYS - 1)
+
     def get(self, request, *args, **kwargs):
-        form = ReportFilterForm(request.GET or None, fields=self.filter_fields)
+        form = ReportFilterForm(
+            request.GET or None, fields=self.filter_fields, default_start=self.default_start
+        )
         f = form.report_filter()
         context = self.get_context_data(form=form, filter=f, **self.report(f))
         export = request.GET.get("export")

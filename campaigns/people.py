@@ -306,7 +306,12 @@ def customer_campaigns(customer_id: int, *, limit: int = 20) -> list[dict]:
         .select_related("campaign", "coupon")
         .annotate(
             redeemed=Exists(
-                Redemption.objects.filter(coupon_id=OuterRef("coupon_id"), reversed_at__isnull=True)
+                # as the campaign report counts them: kept, on a paid order
+                Redemption.objects.filter(
+                    coupon_id=OuterRef("coupon_id"),
+                    reversed_at__isnull=True,
+                    order__status__in=Order.PAID_STATUSES,
+                )
             )
         )
         .order_by("-created_at", "-id")[:limit]

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 from django.utils.translation import gettext_lazy as _
 
 from analytics.pages import Chart, Column, ReportPage, Table, series
 from analytics.selectors import ReportFilter, cohort_report
-from analytics.views.reports_common import LongDefaultPeriodMixin
 
 # Repurchase interval histogram bins, in days: [low, high] inclusive; None = open.
 INTERVAL_BINS = ((0, 7), (8, 14), (15, 30), (31, 60), (61, 90), (91, 180), (181, 365), (366, None))
@@ -26,10 +27,17 @@ def interval_bins(histogram) -> list[dict]:
     return rows
 
 
-class CohortsPage(LongDefaultPeriodMixin, ReportPage):
+class CohortsPage(ReportPage):
     template_name = "analytics/cohorts.html"
     title = _("Cohorts & repurchase")
     filter_fields = ("channel",)
+    default_months = 12
+
+    def default_start(self, end: date) -> date:
+        """Cohorts need months: without ``?start=``, the first day of the month
+        ``default_months`` − 1 months before the end."""
+        months = end.year * 12 + end.month - 1 - (self.default_months - 1)
+        return date(months // 12, months % 12 + 1, 1)
 
     def report(self, f: ReportFilter) -> dict:
         report = cohort_report(f)

@@ -13,7 +13,7 @@ from django.views import View
 
 from analytics.admin_runs import RUN_PERMISSION, RecomputeForm
 from analytics.models import AnalyticsRun
-from analytics.pages import Page
+from analytics.pages import Page, StaffAccess
 from analytics.selectors.runs import run_state, runs_recent
 from analytics.services import RunInProgress, analytics_run_start
 
@@ -89,7 +89,7 @@ class RunProgressPage(Page):
         return context
 
 
-class RunStatusView(Page, View):
+class RunStatusView(StaffAccess, View):
     """The JSON the progress bar polls."""
 
     permission_required = VIEW_PERMISSION

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from analytics.models import LifecycleStage, RfmClass, RfmSegment, Segment
-from analytics.pages import PII_PERMISSION, Column, Page, Table, csv_response, plain
+from analytics.pages import PII_PERMISSION, Column, Page, StaffAccess, Table, csv_response, plain
 from analytics.segment_rules import FIELDS, RuleError
 from analytics.selectors import segment_rule_preview
 from analytics.selectors.segments import segment_member_rows, segments_for_list
@@ -380,7 +380,7 @@ class SegmentDetailPage(Page):
         return self.render_to_response(context, status=400)
 
 
-class SegmentPreviewView(Page, View):
+class SegmentPreviewView(StaffAccess, View):
     """POST ``{"rule": {...}}`` → ``{"count", "sample"}``, or 400 ``{"error"}`` naming the
     place and field of a bad rule. Nothing but the one preview query."""
 

@@ -196,6 +196,20 @@ def campaign_create(*, by=None, **fields) -> Campaign:
 
 
 @transaction.atomic
+def campaign_create_and_send(
+    *, by=None, scheduled_at: datetime | None = None, launch: bool = False, **fields
+) -> Campaign:
+    """A new campaign (``campaign_create``), then in the same transaction scheduled for
+    ``scheduled_at`` or launched now: when it cannot be, nothing is saved."""
+    campaign = campaign_create(by=by, **fields)
+    if scheduled_at is not None:
+        campaign_schedule(campaign=campaign, scheduled_at=scheduled_at, by=by)
+    elif launch:
+        campaign_launch(campaign=campaign, by=by)
+    return campaign
+
+
+@transaction.atomic
 def experiment_create(*, variants: list[dict], by=None, **fields) -> Experiment:
     """An experiment with its variants (dicts of ExperimentVariant fields)."""
     experiment = Experiment.objects.create(

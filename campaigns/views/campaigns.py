@@ -9,10 +9,8 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -23,7 +21,16 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from analytics.models import Segment
-from analytics.pages import PII_PERMISSION, Chart, Column, Page, Table, csv_response, series
+from analytics.pages import (
+    PII_PERMISSION,
+    Chart,
+    Column,
+    Page,
+    StaffAccess,
+    Table,
+    csv_response,
+    series,
+)
 from campaigns.assignment import CONTROL
 from campaigns.models import Campaign
 from campaigns.selectors import (
@@ -39,11 +46,10 @@ from campaigns.services import (
     campaign_launch,
     campaign_problems,
     campaign_progress,
-    campaign_schedule,
 )
 from campaigns.services.campaigns import (
     GOAL_MESSAGES,
-    campaign_create,
+    campaign_create_and_send,
     segment_goal,
     template_last_used_for,
 )
@@ -319,16 +325,12 @@ class CampaignCreatePage(Page):
             if form.errors:
                 return self.render_form(form, draft, status=400)
         try:
-            with transaction.atomic():
-                campaign = campaign_create(by=request.user, **form.campaign_fields())
-                if when == When.AT:
-                    campaign_schedule(
-                        campaign=campaign,
-                        scheduled_at=form.cleaned_data["scheduled_at"],
-                        by=request.user,
-                    )
-                elif when == When.NOW:
-                    campaign_launch(campaign=campaign, by=request.user)
+            campaign = campaign_create_and_send(
+                by=request.user,
+                scheduled_at=form.cleaned_data["scheduled_at"] if when == When.AT else None,
+                launch=when == When.NOW,
+                **form.campaign_fields(),
+            )
         except ValidationError as error:
             _add_model_errors(form, error)
             return self.render_form(form, draft, status=400)
@@ -545,7 +547,7 @@ class CampaignDetailPage(Page):
         return self.render_to_response(self.get_context_data(**context))
 
 
-class CampaignProgressView(LoginRequiredMixin, PermissionRequiredMixin, View):
+class CampaignProgressView(StaffAccess, View):
     """JSON for the progress bar of a launch (``data-progress-url``)."""
 
     permission_required = "campaigns.view_campaign"
@@ -559,7 +561,7 @@ class CampaignProgressView(LoginRequiredMixin, PermissionRequiredMixin, View):
         return JsonResponse(state)
 
 
-class CampaignActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
+class CampaignActionView(StaffAccess, View):
     """POST only: a change of the campaign's life cycle through its service."""
 
     permission_required = LAUNCH_PERMISSION

@@ -141,7 +141,7 @@ class CampaignForm(forms.Form):
                 self.add_error("scheduled_at", _("Give the date and time to send at."))
             elif at <= timezone.now():
                 self.add_error("scheduled_at", _("The time to send at must be in the future."))
-        if when == When.NOW and not self.can_launch:
+        if when in (When.NOW, When.AT) and not self.can_launch:
             self.add_error("when", _("You may create campaigns but not launch them."))
         return data
 

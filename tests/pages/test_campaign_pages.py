@@ -294,6 +294,29 @@ def test_the_wizard_saves_a_draft_and_schedules_through_the_services(login_as, s
     assert later.status == "scheduled" and later.scheduled_at == at
 
 
+def test_a_user_who_may_create_but_not_launch_can_neither_send_nor_schedule(
+    client, segment, template
+):
+    from django.contrib.auth.models import Permission
+
+    user = f.UserFactory(username="drafter")
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_campaign", "add_campaign"])
+    )
+    client.force_login(user)
+    at = timezone.localtime() + timedelta(days=2)
+    for when in ("now", "at"):
+        response = client.post(
+            "/campaigns/new/",
+            _form(segment, template, when=when, scheduled_at=f"{at:%Y-%m-%dT%H:%M}"),
+        )
+        assert response.status_code == 400
+        assert "not launch" in response.context["form"].errors["when"][0]
+    assert Campaign.objects.count() == 0
+    client.post("/campaigns/new/", _form(segment, template))  # a draft is theirs to save
+    assert Campaign.objects.get().status == "draft"
+
+
 def test_send_now_from_the_wizard_launches(
     login_as, segment, template, django_capture_on_commit_callbacks
 ):

@@ -182,3 +182,33 @@ def test_the_date_inputs_show_the_period_when_the_url_leaves_them_empty():
     bound = ReportFilterForm({"end": "2026-10-31"}, today=date(2026, 11, 30))
     bound.report_filter()
     assert 'value="2026-10-02"' in str(bound["start"])
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["end=9999-12-31", "start=0001-01-01", "start=1999-12-31&end=2026-11-30", "start=x&end=y"],
+)
+def test_out_of_range_dates_are_named_and_the_page_still_answers(login_as, query):
+    client = login_as("admin")
+    for url in ("/", "/reports/channels/", "/reports/cohorts/", "/groups/"):
+        response = client.get(f"{url}?{query}")
+        assert response.status_code == 200, url
+        assert response.context["form"].errors, url
+
+
+def test_a_report_covers_at_most_three_years():
+    form = ReportFilterForm({"start": "2020-01-01", "end": "2026-11-30"}, today=date(2026, 11, 30))
+    f = form.report_filter()
+    assert "at most" in form.errors["start"][0]
+    assert (f.end - f.start).days + 1 == 3 * 366
+
+
+def test_the_default_period_comes_from_the_page():
+    form = ReportFilterForm(
+        None, today=date(2026, 11, 30), default_start=lambda end: date(2026, 1, 1)
+    )
+    assert form.report_filter().start == date(2026, 1, 1)
+
+
+def test_the_segment_preview_answers_post_only(login_as):
+    assert login_as("analyst").get("/segments/preview/").status_code == 405

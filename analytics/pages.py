@@ -30,10 +30,12 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from analytics.selectors import ReportFilter
+from analytics.selectors.freshness import cached_report
 from analytics.selectors.reports import ReportFilterError
 from catalog.importing.export_files import csv_lines
 from catalog.models import Category, Channel
@@ -257,6 +259,29 @@ class ReportPage(Page):
     def report(self, f: ReportFilter) -> dict:
         raise NotImplementedError
 
+    def cached(self, f: ReportFilter) -> dict:
+        """``report(f)``, computed once per filter, other query parameters, role and
+        language until the data changes (:mod:`analytics.selectors.freshness`)."""
+        user = self.request.user
+        role = "superuser" if user.is_superuser else tuple(sorted(user.get_all_permissions()))
+        query = sorted((k, v) for k, v in self.request.GET.lists() if k != "export")
+        filter_key = (
+            f.start,
+            f.end,
+            getattr(f.channel, "pk", None),
+            getattr(f.category, "pk", None),
+        )
+        parts = (
+            type(self).__module__,
+            type(self).__qualname__,
+            self.kwargs,
+            filter_key,
+            query,
+            role,
+            get_language(),
+        )
+        return cached_report(parts, lambda: self.report(f))
+
     def default_start(self, end: date) -> date:
         """The start of the period when the URL names none: the 30 days up to ``end``."""
         return end - timedelta(days=DEFAULT_DAYS - 1)
@@ -266,7 +291,7 @@ class ReportPage(Page):
             request.GET or None, fields=self.filter_fields, default_start=self.default_start
         )
         f = form.report_filter()
-        context = self.get_context_data(form=form, filter=f, **self.report(f))
+        context = self.get_context_data(form=form, filter=f, **self.cached(f))
         export = request.GET.get("export")
         if export:
             table = next((t for t in context.get("tables", []) if t.name == export), None)

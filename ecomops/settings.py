@@ -162,6 +162,11 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 
+# How long a page's computed report may be served from the cache (seconds); a new
+# analytics run, orders import or KPI target makes every cached report stale at once.
+PAGES_REPORT_CACHE_SECONDS = env.int("PAGES_REPORT_CACHE_SECONDS", default=600)
+
+
 # --- Internationalisation -------------------------------------------------------------
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")

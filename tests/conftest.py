@@ -16,6 +16,13 @@ def _celery_eager_unless_services(request):
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _no_report_cache(settings):
+    """Pages compute their reports on every request in tests (tests change data without
+    the signals that renew the cache); tests/pages/test_report_cache.py turns it on."""
+    settings.PAGES_REPORT_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def superuser(db):
     return UserFactory(username="root", is_superuser=True, is_staff=True)

@@ -7,7 +7,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db import transaction
+
 from analytics import loaders
+from analytics.services.freshness import report_data_changed
 from analytics.services.kpis import kpis_compute
 from analytics.services.products import affinity_compute, forecast_compute
 from analytics.services.recommendations import recommendations_compute
@@ -127,4 +130,5 @@ def analytics_run(
             started = time.perf_counter()
             summary = STEPS[name](as_of, window_days, since)
             report.steps.append(StepReport(name, time.perf_counter() - started, summary))
+    transaction.on_commit(report_data_changed)
     return report

@@ -8,6 +8,8 @@ from decimal import Decimal
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.formats import date_format
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from customers.pii import masked_value
 
@@ -66,3 +68,28 @@ def heat(value, maximum) -> str:
 def mask(value, pii_field: str):
     """A PII value as users without ``customers.view_pii`` see it."""
     return masked_value(pii_field, value) if value else value
+
+
+@register.simple_tag
+def table_body(table, can_view_pii: bool):
+    """The rows of a page table as HTML: each cell formatted by its column's kind (a link
+    column links to the row's ``url``; a PII column is masked without ``view_pii``).
+    Built in one loop rather than with template tags per cell: a table of a few hundred
+    rows rendered cell by cell took most of a report page's time."""
+    parts = []
+    columns = [(c.key, c.kind, c.pii if not can_view_pii else None) for c in table.columns]
+    for row in table.rows:
+        parts.append("<tr>")
+        for key, kind, pii in columns:
+            value = row.get(key)
+            if kind == "link":
+                parts.append(
+                    f'<td><a href="{conditional_escape(row.get("url") or "")}">'
+                    f"{conditional_escape(value)}</a></td>"
+                )
+            elif pii:
+                parts.append(f'<td class="masked">{conditional_escape(mask(value, pii))}</td>')
+            else:
+                parts.append(f'<td class="{kind}">{conditional_escape(cell(value, kind))}</td>')
+        parts.append("</tr>\n")
+    return mark_safe("".join(parts))  # every value above is escaped

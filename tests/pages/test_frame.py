@@ -212,3 +212,24 @@ def test_the_default_period_comes_from_the_page():
 
 def test_the_segment_preview_answers_post_only(login_as):
     assert login_as("analyst").get("/segments/preview/").status_code == 405
+
+
+def test_table_cells_are_escaped_formatted_and_masked():
+    from analytics.templatetags.pages import table_body
+
+    table = Table(
+        "t",
+        "T",
+        [
+            Column("name", "Name", "link"),
+            Column("email", "E-mail", pii="email"),
+            Column("share", "Share", "percent"),
+        ],
+        [{"name": "<b>x</b>", "url": '/c/1/?a="b"', "email": "zhang@example.com", "share": 0.5}],
+    )
+    masked = table_body(table, False)
+    assert masked == (
+        '<tr><td><a href="/c/1/?a=&quot;b&quot;">&lt;b&gt;x&lt;/b&gt;</a></td>'
+        '<td class="masked">z***@example.com</td><td class="percent">50.0%</td></tr>\n'
+    )
+    assert "zhang@example.com" in table_body(table, True)

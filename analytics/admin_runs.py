@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from analytics.forms import RUN_PERMISSION, RecomputeForm
 from analytics.models import AnalyticsRun
 from analytics.selectors.runs import run_state
 from analytics.services import RunInProgress, analytics_run_start
-from analytics.services.run import STEPS
-
-RUN_PERMISSION = "analytics.run_analytics"
-
-
-class RecomputeForm(forms.Form):
-    as_of = forms.DateField(
-        label=_("As of"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    steps = forms.MultipleChoiceField(
-        label=_("Steps"),
-        choices=[(name, name) for name in STEPS],
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("None ticked: every step."),
-    )
 
 
 @admin.register(AnalyticsRun)

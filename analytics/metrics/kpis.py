@@ -323,6 +323,13 @@ def period_summary(daily: pd.DataFrame, *, start: date, end: date) -> dict[str, 
     return out
 
 
+def relative_change(current: float, previous: float) -> float:
+    """(current − previous) / |previous|; NaN when either is missing or previous is 0."""
+    if previous is None or current is None or previous != previous or current != current:
+        return float("nan")
+    return (current - previous) / abs(previous) if previous else float("nan")
+
+
 def _div(numerator: float, denominator: float) -> float:
     if denominator != denominator or numerator != numerator or denominator == 0:
         return float("nan")

@@ -27,7 +27,7 @@ from django.db.models.functions import Cast, Coalesce, Concat
 
 from analytics.loaders import day_end, day_start
 from analytics.metrics import activity, basket, channels, cohorts, funnel, products
-from analytics.metrics.kpis import SUMMED, period_summary
+from analytics.metrics.kpis import SUMMED, period_summary, relative_change
 from analytics.models import (
     ActivityCell,
     Cohort,
@@ -101,10 +101,7 @@ class KpiSummary:
     @property
     def change(self) -> dict[str, float]:
         return {
-            metric: (value - self.previous[metric]) / abs(self.previous[metric])
-            if self.previous.get(metric) not in (0, None)
-            and self.previous[metric] == self.previous[metric]
-            else float("nan")
+            metric: relative_change(value, self.previous.get(metric))
             for metric, value in self.current.items()
         }
 

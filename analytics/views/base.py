@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from analytics.forms import RUN_PERMISSION
 from analytics.pages import ReportPage
-
-RUN_PERMISSION = "analytics.run_analytics"
 
 
 @dataclass(frozen=True)

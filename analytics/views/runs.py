@@ -11,7 +11,7 @@ from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
-from analytics.admin_runs import RUN_PERMISSION, RecomputeForm
+from analytics.forms import RUN_PERMISSION, RecomputeForm
 from analytics.models import AnalyticsRun
 from analytics.pages import Page, StaffAccess
 from analytics.selectors.runs import run_state, runs_recent

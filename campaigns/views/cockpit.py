@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
 from analytics import selectors
 from analytics.loaders import day_end, day_start
+from analytics.metrics.kpis import relative_change
 from analytics.models import DailyKPI
 from analytics.pages import Chart, Column, ReportPage, Table, series
 from analytics.selectors import ReportFilter
@@ -43,12 +43,6 @@ CARDS = [
 TRENDS = ["gmv", "net_revenue", "orders"]
 
 
-def _change(current: float, previous: float) -> float:
-    if previous is None or math.isnan(previous) or previous == 0 or math.isnan(current):
-        return float("nan")
-    return (current - previous) / abs(previous)
-
-
 class CockpitPage(ReportPage):
     template_name = "campaigns/cockpit.html"
     title = _("KPI cockpit")
@@ -65,7 +59,7 @@ class CockpitPage(ReportPage):
             {
                 "card": card,
                 "value": current.get(card.metric, float("nan")),
-                "change": _change(current.get(card.metric), previous.get(card.metric)),
+                "change": relative_change(current.get(card.metric), previous.get(card.metric)),
                 "target": targets.get(card.metric),
             }
             for card in CARDS
@@ -116,7 +110,7 @@ class CockpitPage(ReportPage):
             "charts": charts if trend_table.rows else [],
             "tables": [trend_table, *alerts],
             **counts,
-            "churn_rising": _change(current["churn_rate"], previous["churn_rate"]) > 0,
+            "churn_rising": relative_change(current["churn_rate"], previous["churn_rate"]) > 0,
             "has_data": has_data,
         }
 

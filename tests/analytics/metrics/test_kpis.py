@@ -298,3 +298,15 @@ def test_daily_rates_agree_with_the_period_functions():
         for metric, rate in expected.items():
             got = value(k, day, metric)
             assert got == (pytest.approx(rate.rate) if rate.denominator else None), (metric, day)
+
+
+@pytest.mark.parametrize(
+    ("current", "previous", "change"),
+    [(150.0, 100.0, 0.5), (50.0, 100.0, -0.5), (-50.0, -100.0, 0.5), (10.0, 0.0, None),
+     (float("nan"), 1.0, None), (1.0, None, None)],
+)  # fmt: skip
+def test_relative_change(current, previous, change):
+    from analytics.metrics.kpis import relative_change
+
+    result = relative_change(current, previous)
+    assert (result != result) if change is None else result == pytest.approx(change)

@@ -6,8 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.urls import reverse
+
 from analytics.forms import RUN_PERMISSION
 from analytics.pages import ReportPage
+
+# Campaigns are built on the campaigns app's pages; analytics only links to them by name.
+CAMPAIGN_PERMISSION = "campaigns.add_campaign"
+
+
+def campaign_create_url(segment_id: int) -> str:
+    """The new-campaign page with this segment preselected."""
+    return f"{reverse('campaigns:campaign-create')}?segment={segment_id}"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from analytics.models import LifecycleStage
@@ -23,27 +23,14 @@ from analytics.selectors.customers import (
     score_snapshot,
     tier_distribution,
 )
+from analytics.views.base import CAMPAIGN_PERMISSION, campaign_create_url
 
 SCORES = (1, 2, 3, 4, 5)
 CENT = Decimal("0.01")
-CAMPAIGN_PERMISSION = "campaigns.add_campaign"
-
-
-def campaign_create_url(segment_id: int) -> str:
-    """The new-campaign page with this segment preselected (campaigns builds the page;
-    analytics only knows its URL)."""
-    try:
-        base = reverse("campaigns:campaign-create")
-    except NoReverseMatch:
-        base = "/campaigns/new/"
-    return f"{base}?segment={segment_id}"
 
 
 def segment_url(segment_id: int) -> str:
-    try:
-        return reverse("analytics:segment-detail", args=[segment_id])
-    except NoReverseMatch:
-        return f"/segments/{segment_id}/"
+    return reverse("analytics:segment-detail", args=[segment_id])
 
 
 class CustomersPage(ReportPage):

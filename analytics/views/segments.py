@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +32,7 @@ from analytics.services.segments import (
     segment_snapshot,
     segment_update,
 )
+from analytics.views.base import CAMPAIGN_PERMISSION, campaign_create_url
 from customers.models import Customer
 
 VIEW_PERMISSION = "analytics.view_segment"
@@ -266,13 +267,8 @@ def _member_table(rows, *, customer_url, stream: bool = False) -> Table:
     )
 
 
-def _customer_url_maker():
-    """A function id → the customer page's URL, or None when that page is not installed."""
-    try:
-        reverse("campaigns:customer-detail", args=[1])
-    except NoReverseMatch:
-        return None
-    return lambda pk: reverse("campaigns:customer-detail", args=[pk])
+def _customer_url(pk: int) -> str:
+    return reverse("campaigns:customer-detail", args=[pk])
 
 
 class SegmentDetailPage(Page):
@@ -292,7 +288,7 @@ class SegmentDetailPage(Page):
         if request.GET.get("export") == "members":
             table = _member_table(
                 segment_member_rows(segment=segment).iterator(chunk_size=2000),
-                customer_url=_customer_url_maker(),
+                customer_url=_customer_url,
                 stream=True,
             )
             name = slugify(f"segment-{segment.pk}-{segment.name}") or f"segment-{segment.pk}"
@@ -309,10 +305,6 @@ class SegmentDetailPage(Page):
             self.request.GET.get("page")
         )
         can_change = user.has_perm(CHANGE_PERMISSION) and not segment.is_builtin
-        try:
-            campaign_url = reverse("campaigns:campaign-create") + f"?segment={segment.pk}"
-        except NoReverseMatch:
-            campaign_url = ""
         context.setdefault(
             "form",
             SegmentForm(
@@ -329,10 +321,12 @@ class SegmentDetailPage(Page):
             segment=segment,
             rule_json=json.dumps(segment.rule, indent=2, ensure_ascii=False),
             page=page,
-            table=_member_table(page.object_list, customer_url=_customer_url_maker()),
+            table=_member_table(page.object_list, customer_url=_customer_url),
             can_change=can_change,
             can_snapshot=can_change and segment.kind == Segment.Kind.STATIC,
-            campaign_url=campaign_url if user.has_perm("campaigns.add_campaign") else "",
+            campaign_url=campaign_create_url(segment.pk)
+            if user.has_perm(CAMPAIGN_PERMISSION)
+            else "",
             language=rule_language(),
             preview_url=reverse("analytics:segment-preview"),
         )

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from analytics.models import LifecycleStage, RfmClass, RfmSegment
@@ -211,11 +211,7 @@ TIMELINE_KINDS = {
 
 
 def _campaign_url(pk: int) -> str:
-    """The campaign's page, or its admin page where the campaign pages are not installed."""
-    try:
-        return reverse("campaigns:campaign-detail", args=[pk])
-    except NoReverseMatch:
-        return reverse("admin:campaigns_campaign_change", args=[pk])
+    return reverse("campaigns:campaign-detail", args=[pk])
 
 
 class CustomerDetailPage(Page):

@@ -44,6 +44,14 @@ NAVIGATION: list[tuple[str, list[NavEntry]]] = [
             NavEntry(_("Members"), "campaigns:customer-list", "customers.view_customer"),
         ],
     ),
+    (
+        _("Data"),
+        [
+            NavEntry(_("Analytics runs"), "analytics:runs", "analytics.view_analyticsrun"),
+            # Imports keep their upload, preview and progress pages in the admin.
+            NavEntry(_("Imports"), "admin:catalog_importjob_changelist", "catalog.view_importjob"),
+        ],
+    ),
 ]
 
 

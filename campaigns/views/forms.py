@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from analytics.models import Segment
@@ -89,8 +90,9 @@ class CampaignForm(forms.Form):
         label=_("Message"),
         required=False,
         widget=forms.Textarea({"rows": 4, "cols": 70}),
-        help_text=_("Placeholders: %(names)s")
-        % {"names": ", ".join(f"{{{{ {name} }}}}" for name in PLACEHOLDERS)},
+        help_text=format_lazy(  # translated when shown, not at import
+            "{} {}", _("Placeholders:"), ", ".join(f"{{{{ {name} }}}}" for name in PLACEHOLDERS)
+        ),
     )
     when = forms.ChoiceField(
         label=_("When"), choices=When.CHOICES, widget=forms.RadioSelect, initial=When.DRAFT

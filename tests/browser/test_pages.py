@@ -47,6 +47,8 @@ BRIEF_PAGES: list[tuple[str, str | None]] = [
     ("campaigns:customer-detail", "SELECT id FROM customers_customer ORDER BY id"),
     ("analytics:segment-detail", "SELECT id FROM analytics_segment ORDER BY member_count DESC"),
     ("analytics:run-progress", "SELECT id FROM analytics_analyticsrun ORDER BY id"),
+    ("analytics:runs", None),
+    ("admin:catalog_importjob_changelist", None),
 ]
 
 

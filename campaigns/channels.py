@@ -147,3 +147,13 @@ def backend_for(channel: str):
     except KeyError:
         raise ImproperlyConfigured(f"no backend for the {channel!r} channel") from None
     return import_string(path)()
+
+
+def channel_problem(channel: str) -> str | None:
+    """Why messages cannot be sent on ``channel`` now (its backend is missing or not
+    configured), or None: checked before a launch, so none fails half-way."""
+    try:
+        backend_for(channel)
+    except ImproperlyConfigured as error:
+        return str(error)
+    return None

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from analytics.writers import insert_frame
 from campaigns.assignment import CONTROL, TREATMENT, Split, assign
-from campaigns.channels import backend_for
+from campaigns.channels import backend_for, channel_problem
 from campaigns.messages import validate_message
 from campaigns.models import (
     Campaign,
@@ -73,6 +73,9 @@ def campaign_problems(campaign: Campaign) -> list[str]:
         problems.append(f"choose the {campaign.get_audience_kind_display()} to send to")
     if campaign.coupon_template_id is None and not campaign.message.strip():
         problems.append("give the campaign an offer (coupon template) or a message")
+    channel = channel_problem(campaign.contact_channel)
+    if channel:
+        problems.append(channel)
     if campaign.coupon_template_id and not campaign.coupon_template.active:
         problems.append(f"the coupon template {campaign.coupon_template} is not active")
     texts = [campaign.message]

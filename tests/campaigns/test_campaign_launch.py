@@ -16,6 +16,7 @@ from campaigns.services import (
     campaign_cancel,
     campaign_launch,
     campaign_plan,
+    campaign_problems,
     campaign_progress,
     campaign_schedule,
     campaign_send_chunk,
@@ -322,3 +323,15 @@ def test_sms_without_a_gateway_is_a_clear_configuration_error(settings):
     settings.CAMPAIGNS = {**settings.CAMPAIGNS, "SMS_GATEWAY_URL": ""}
     with pytest.raises(ImproperlyConfigured, match="CAMPAIGNS_SMS_GATEWAY_URL"):
         backend_for("sms")
+
+
+def test_a_launch_on_a_channel_not_configured_is_refused_before_anything_runs(people, settings):
+    settings.CAMPAIGNS = {**settings.CAMPAIGNS, "SMS_GATEWAY_URL": ""}
+    campaign = campaign_for(people, contact_channel="sms")
+    with pytest.raises(CampaignError, match="CAMPAIGNS_SMS_GATEWAY_URL"):
+        campaign_launch(campaign=campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+    assert not CampaignRecipient.objects.filter(campaign=campaign).exists()
+    settings.CAMPAIGNS = {**settings.CAMPAIGNS, "SMS_GATEWAY_URL": "https://sms.example/send"}
+    assert campaign_problems(campaign) == []

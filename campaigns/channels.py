@@ -1,7 +1,9 @@
 """Channel backends: how a rendered message reaches a customer.
 
 Every backend has one method, ``send(messages) -> {key: error or None}``: it hands a batch
-over and says, per message, what went wrong (``None`` = accepted). The service records
+over and says, per message, what went wrong (``None`` = accepted); a transport failure
+(mail server or gateway unreachable) is such an answer for every message of the batch,
+recorded with the messages, never an exception that would stop the launch half-way. The service records
 every message in the ``Message`` table whatever the backend, so "what was sent" is always
 in the database; backends only deliver.
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import smtplib
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -75,8 +78,12 @@ class EmailBackend:
             )
             results[message.key] = None
         if emails:
-            with get_connection() as connection:
-                connection.send_messages(emails)
+            try:
+                with get_connection() as connection:
+                    connection.send_messages(emails)
+            except (OSError, smtplib.SMTPException) as error:  # mail server down or refusing
+                failed = f"email not sent: {error}"
+                results.update({key: failed for key, value in results.items() if value is None})
         return results
 
 
@@ -108,10 +115,15 @@ class HttpGatewayBackend:
                 continue
             batch.append({"key": message.key, "to": address, "text": message.body})
         if batch:
-            answer = self.post({"messages": batch})
-            accepted = answer.get("results", {})
+            failed = "no answer from the gateway"
+            try:
+                answer = self.post({"messages": batch})
+            except (OSError, ValueError) as error:  # unreachable, HTTP error, not JSON
+                answer, failed = {}, f"{self.channel} gateway: {error}"
+            accepted = answer.get("results") if isinstance(answer, dict) else None
+            accepted = accepted if isinstance(accepted, dict) else {}
             for item in batch:
-                results[item["key"]] = accepted.get(item["key"], "no answer from the gateway")
+                results[item["key"]] = accepted.get(item["key"], failed)
         return results
 
     def post(self, payload: dict) -> dict:

@@ -315,6 +315,37 @@ def test_sms_gateway_gets_one_batch_and_reports_per_message(
     assert statuses == ["failed", "sent", "sent"]
 
 
+def test_an_unreachable_mail_server_or_gateway_fails_the_messages_not_the_launch(
+    django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    from urllib.error import URLError
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens there
+    people = [f.CustomerFactory(email=f"c{i}@example.com") for i in range(2)]
+    campaign = campaign_for(people, holdout_percent=0, contact_channel="email")
+    launch(campaign, django_capture_on_commit_callbacks)
+    errors = set(Message.objects.filter(campaign=campaign).values_list("status", "error"))
+    assert len(errors) == 1
+    status, error = errors.pop()
+    assert status == "failed" and error.startswith("email not sent: ")
+    campaign.refresh_from_db()
+    assert campaign.sent_at is not None  # every recipient attempted, the launch finished
+
+    settings.CAMPAIGNS = {**settings.CAMPAIGNS, "SMS_GATEWAY_URL": "https://sms.example/send"}
+
+    def unreachable(self, payload):
+        raise URLError("connection refused")
+
+    monkeypatch.setattr("campaigns.channels.HttpGatewayBackend.post", unreachable)
+    sms = campaign_for([f.CustomerFactory() for _ in range(2)], holdout_percent=0,
+                       contact_channel="sms")  # fmt: skip
+    launch(sms, django_capture_on_commit_callbacks)
+    assert set(Message.objects.filter(campaign=sms).values_list("error", flat=True)) == {
+        "sms gateway: <urlopen error connection refused>"
+    }
+
+
 def test_sms_without_a_gateway_is_a_clear_configuration_error(settings):
     from django.core.exceptions import ImproperlyConfigured
 

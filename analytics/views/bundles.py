@@ -17,6 +17,17 @@ BUNDLES_SHOWN = 20
 CHARTED = 10
 
 
+# The pair and how often it is bought together: the first columns of both tables.
+PAIR_COLUMNS = [
+    Column("code_a", _("Code A")),
+    Column("name_a", _("Product A")),
+    Column("code_b", _("Code B")),
+    Column("name_b", _("Product B")),
+    Column("pair_count", _("Orders with both"), "int"),
+    Column("support", _("Support"), "percent"),
+]
+
+
 class BundlesPage(ReportPage):
     template_name = "analytics/bundles.html"
     title = _("Bought together")
@@ -28,12 +39,7 @@ class BundlesPage(ReportPage):
             "rules",
             _("Bought together: rules A → B"),
             [
-                Column("code_a", _("Code A")),
-                Column("name_a", _("Product A")),
-                Column("code_b", _("Code B")),
-                Column("name_b", _("Product B")),
-                Column("pair_count", _("Orders with both"), "int"),
-                Column("support", _("Support"), "percent"),
+                *PAIR_COLUMNS,
                 Column("confidence", _("Confidence A → B"), "percent"),
                 Column("lift", _("Lift"), "number"),
             ],
@@ -44,12 +50,7 @@ class BundlesPage(ReportPage):
             "bundles",
             _("Bundle suggestions"),
             [
-                Column("code_a", _("Code A")),
-                Column("name_a", _("Product A")),
-                Column("code_b", _("Code B")),
-                Column("name_b", _("Product B")),
-                Column("pair_count", _("Orders with both"), "int"),
-                Column("support", _("Support"), "percent"),
+                *PAIR_COLUMNS,
                 Column("confidence_ab", _("Confidence A → B"), "percent"),
                 Column("confidence_ba", _("Confidence B → A"), "percent"),
                 Column("lift", _("Lift"), "number"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from analytics import selectors
-from analytics.metrics.funnel import FUNNEL_STEPS
+from analytics.metrics.funnel import FUNNEL_STEPS, funnel_leakage
 from analytics.pages import Chart, Column, Table, series
 from analytics.selectors import ReportFilter
 from analytics.selectors.channels import channel_names
@@ -147,15 +147,18 @@ class TrafficPage(AnalyticsReportPage):
             counts = dict(zip(block["step"], block["count"], strict=True))
             if not counts.get("visit") and not counts.get("add_to_cart"):
                 continue
+            # the rates as the funnel metric defines them (DESIGN §3), not derived again
+            rates = block.set_index("step")
+            leakage = funnel_leakage(block[["step", "count"]]).iloc[0]
             rows.append(
                 {
                     "channel": names.get(code, code),
                     **{step: counts.get(step, 0) for step in FUNNEL_STEPS},
-                    "view_rate": _ratio(counts["product_view"], counts["visit"]),
-                    "cart_rate": _ratio(counts["add_to_cart"], counts["product_view"]),
-                    "cart_abandonment": 1 - _ratio(counts["order"], counts["add_to_cart"]),
-                    "payment_dropoff": 1 - _ratio(counts["pay"], counts["order"]),
-                    "conversion": _ratio(counts["pay"], counts["visit"]),
+                    "view_rate": rates.at["product_view", "step_conversion"],
+                    "cart_rate": rates.at["add_to_cart", "step_conversion"],
+                    "cart_abandonment": leakage["cart_abandonment"],
+                    "payment_dropoff": leakage["payment_dropoff"],
+                    "conversion": rates.at["pay", "overall_conversion"],
                 }
             )
         return Table(

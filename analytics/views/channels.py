@@ -6,10 +6,14 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from analytics import selectors
+from analytics.metrics import channels
 from analytics.pages import Chart, Column, Table, frame_rows, series
 from analytics.selectors import ReportFilter
 from analytics.selectors.channels import channel_names
 from analytics.views.base import AnalyticsReportPage, Card
+
+TOTALS = ["visitors", "paying_customers", "paid_orders", "revenue", "gross_profit",
+          "new_customers", "spend"]  # fmt: skip
 
 
 class ChannelsPage(AnalyticsReportPage):
@@ -57,28 +61,16 @@ class ChannelsPage(AnalyticsReportPage):
                 "or import events, orders and channel spend."
             ),
         )
-        totals = {
-            key: float(active[key].sum())
-            for key in ("visitors", "paying_customers", "revenue", "gross_profit", "spend")
-        }
-        new_customers = float(active["new_customers"].sum())
+        # All channels as one: the same definitions (DESIGN §3) over the summed totals.
+        summed = active[TOTALS].sum().to_frame().T.assign(channel_id=0)
+        blended = channels.quality_from_totals(summed).iloc[0]
         cards = [
-            Card(_("Net revenue"), totals["revenue"], "money"),
-            Card(_("Gross profit"), totals["gross_profit"], "money"),
-            Card(_("Spend"), totals["spend"], "money"),
-            Card(_("New customers"), new_customers, "int"),
-            Card(
-                _("Blended CAC"),
-                totals["spend"] / new_customers if new_customers else None,
-                "money",
-            ),
-            Card(
-                _("Blended ROI"),
-                (totals["gross_profit"] - totals["spend"]) / totals["spend"]
-                if totals["spend"]
-                else None,
-                "percent",
-            ),
+            Card(_("Net revenue"), blended["revenue"], "money"),
+            Card(_("Gross profit"), blended["gross_profit"], "money"),
+            Card(_("Spend"), blended["spend"], "money"),
+            Card(_("New customers"), blended["new_customers"], "int"),
+            Card(_("Blended CAC"), blended["cac"], "money"),
+            Card(_("Blended ROI"), blended["roi"], "percent"),
         ]
         labels = [r["name"] for r in rows]
         charts = [

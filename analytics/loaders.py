@@ -15,10 +15,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 
+import numpy as np
 import pandas as pd
+import psycopg
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from psycopg.adapt import Loader
+from psycopg.pq import Format
 
 from analytics.models import Event
 from catalog.models import SKU, Category, Channel, Order, OrderLine, Product, Return, Review
@@ -28,17 +32,29 @@ PAID = tuple(str(s) for s in Order.PAID_STATUSES)
 
 
 def read_sql(
-    sql: str, params: Sequence = (), *, columns: Sequence[str], datetimes: Sequence[str] = ()
+    sql: str,
+    params: Sequence = (),
+    *,
+    columns: Sequence[str],
+    datetimes: Sequence[str] = (),
+    arrays: bool = False,
 ) -> pd.DataFrame:
     """Run ``sql`` and return its rows as a frame with ``columns``.
 
     ``datetimes`` are converted from UTC to naive local time (``settings.TIME_ZONE``).
+    ``arrays``: every column is a number or a timestamp and never NULL (COALESCE it), so
+    on PostgreSQL the rows can come as one binary array per column (:func:`_read_arrays`).
     """
     # As the ORM does: SQLite stores naive UTC text, so aware datetimes must be adapted.
     params = [
         connection.ops.adapt_datetimefield_value(p) if isinstance(p, datetime) else p
         for p in params
     ]
+    if arrays and connection.vendor == "postgresql":
+        frame = _read_arrays(sql, params, columns)
+        for column in datetimes:
+            frame[column] = to_local(frame[column])
+        return frame
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             statement = connection.ops.compose_sql(sql, params)
@@ -58,6 +74,66 @@ def read_sql(
     for column in datetimes:
         frame[column] = to_local(frame[column])
     return frame
+
+
+# Element type oid of a binary array → numpy dtype of its values (big-endian on the wire).
+_ARRAY_ELEMENTS = {
+    20: ">i8",  # int8
+    23: ">i4",  # int4
+    21: ">i2",  # int2
+    701: ">f8",  # float8
+    700: ">f4",  # float4
+    1184: ">i8",  # timestamptz: microseconds since 2000-01-01 UTC
+    16: "?",  # bool
+}
+_ARRAY_TYPES = (1016, 1007, 1005, 1022, 1021, 1185, 1000)  # their array types
+_PG_EPOCH = np.datetime64("2000-01-01T00:00:00", "us")
+
+
+class _RawArray(Loader):
+    format = Format.BINARY
+
+    def load(self, data) -> bytes:
+        return bytes(data)
+
+
+def _read_arrays(sql: str, params: Sequence, columns: Sequence[str]) -> pd.DataFrame:
+    """The rows of ``sql`` as one ``array_agg`` per column, sent in PostgreSQL's binary
+    format and read straight into numpy: no per-row work in Python, and the database
+    sends machine numbers instead of formatting text (a million orders: about a third of
+    the time of ``COPY ... csv``). Numbers and timestamps only, never NULL; an array holds
+    at most ~1 GB, i.e. some 90 million 8-byte values."""
+    names = [f"c{i}" for i in range(len(columns))]
+    statement = (
+        f"SELECT {', '.join(f'array_agg(t.{n})' for n in names)} "
+        f"FROM ({sql}) AS t({', '.join(names)})"
+    )
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        for oid in _ARRAY_TYPES:
+            cursor.adapters.register_loader(oid, _RawArray)
+        cursor.execute(statement, list(params) or None, binary=True)
+        row = cursor.fetchone()
+    data = {}
+    for name, raw in zip(columns, row, strict=True):
+        data[name] = _array_values(raw, name)
+    return pd.DataFrame(data)
+
+
+def _array_values(raw: bytes | None, name: str) -> np.ndarray:
+    if raw is None:  # no rows
+        return np.array([], dtype="float64")
+    ndim, has_null, oid = np.frombuffer(raw, ">i4", 3)
+    if ndim == 0:
+        return np.array([], dtype="float64")
+    if has_null:
+        raise ValueError(f"column {name} has NULLs: COALESCE it to read it as an array")
+    count = int(np.frombuffer(raw, ">i4", 1, 12)[0])
+    element = _ARRAY_ELEMENTS[int(oid)]
+    values = np.frombuffer(raw, [("length", ">i4"), ("value", element)], count, 20)["value"]
+    if oid == 1184:
+        return values.astype("int64").astype("timedelta64[us]") + _PG_EPOCH
+    return values.astype(values.dtype.newbyteorder("="))
 
 
 _SHARED: ContextVar[dict | None] = ContextVar("analytics_shared_frames", default=None)
@@ -102,7 +178,9 @@ def _ts(column: str) -> str:
 def to_local(values: pd.Series) -> pd.Series:
     """UTC timestamps (epoch seconds, text or datetime) → naive datetimes in the shop's
     time zone."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+    if pd.api.types.is_datetime64_dtype(values):  # naive UTC (binary arrays)
+        parsed = values.dt.tz_localize("UTC")
+    elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         parsed = pd.to_datetime(values, unit="s", utc=True).dt.round("us")
     else:
         parsed = pd.to_datetime(values, utc=True, format="ISO8601")
@@ -264,29 +342,6 @@ def _paid_lines(*, as_of: date, since: date | None = None) -> pd.DataFrame:
     return frame
 
 
-def customer_category_spend(*, as_of: date) -> pd.DataFrame:
-    """Per customer and category, over the lines of paid orders paid up to the end of
-    ``as_of`` (guest orders left out): net_amount (Σ quantity × unit_price − discount) and
-    cogs (Σ quantity × unit cost at sale), summed exactly by the database.
-
-    Columns: customer_id, category_id, net_amount, cogs (one row per pair that occurs).
-    """
-    where, params = _paid_between(as_of, None)
-    sql = f"""
-        SELECT o.customer_id, p.category_id, SUM(ol.quantity * ol.unit_price - ol.discount),
-               SUM(ol.quantity * ol.unit_cost)
-        FROM {_t(OrderLine)} ol
-        JOIN {_t(Order)} o ON o.id = ol.order_id
-        JOIN {_t(SKU)} s ON s.id = ol.sku_id
-        JOIN {_t(Product)} p ON p.id = s.product_id
-        WHERE {where} AND o.customer_id IS NOT NULL
-        GROUP BY o.customer_id, p.category_id
-    """
-    frame = read_sql(sql, params, columns=["customer_id", "category_id", "net_amount", "cogs"])
-    frame[["net_amount", "cogs"]] = frame[["net_amount", "cogs"]].astype("float64")
-    return frame
-
-
 def customers(*, as_of: date) -> pd.DataFrame:
     """Customers registered up to the end of ``as_of``: customer_id, registered_at (local)."""
     sql = f"SELECT id, {_ts('registered_at')} FROM {_t(Customer)} WHERE registered_at < %s"
@@ -389,3 +444,46 @@ def skus() -> pd.DataFrame:
     )
     frame["unit_cost"] = frame["unit_cost"].astype("float64")
     return frame
+
+
+def customer_orders(*, as_of: date) -> pd.DataFrame:
+    """The least the per-customer summary needs: customers' paid orders paid up to the end
+    of ``as_of`` (guest orders left out) with customer_id, paid_at (local) and net_amount
+    (paid total − refunds).
+
+    Refunds are read per order in a second statement and subtracted here: joining them in
+    the database made the read three times slower than the orders alone.
+    """
+    where, params = _paid_between(as_of, None)
+    frame = read_sql(
+        f"""SELECT o.id, o.customer_id, o.paid_at, {_float("o.paid_total")} FROM {_t(Order)} o
+            WHERE {where} AND o.customer_id IS NOT NULL""",
+        params,
+        columns=["order_id", "customer_id", "paid_at", "paid_total"],
+        datetimes=["paid_at"],
+        arrays=True,
+    )
+    refunds = read_sql(
+        f"""SELECT r.order_id, {_float("SUM(r.refund_amount)")} FROM {_t(Return)} r
+            JOIN {_t(Order)} o ON o.id = r.order_id
+            WHERE {where} AND o.customer_id IS NOT NULL GROUP BY r.order_id""",
+        params,
+        columns=["order_id", "refunds"],
+        arrays=True,
+    )
+    refunded = pd.Index(refunds["order_id"]).get_indexer(frame["order_id"])
+    # -1 (no refund) picks the 0 appended at the end.
+    amounts = np.r_[refunds["refunds"].to_numpy(dtype="float64"), 0.0]
+    net = frame["paid_total"].to_numpy(dtype="float64") - amounts[refunded]
+    return pd.DataFrame(
+        {
+            "customer_id": frame["customer_id"].astype("int64"),
+            "paid_at": frame["paid_at"],
+            "net_amount": net,
+        }
+    )
+
+
+def _float(expression: str) -> str:
+    """``expression`` (a NUMERIC) as a float, the type binary arrays carry."""
+    return f"CAST({expression} AS DOUBLE PRECISION)"

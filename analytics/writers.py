@@ -138,29 +138,35 @@ def _copy_upsert(model, frame, fields, unique_fields, update_fields) -> None:
         cursor.execute(f"DROP TABLE {temp}")
 
 
-def _copy_column(values: pd.Series, field: models.Field) -> pd.Series:
-    """One column as COPY text, vectorised for numbers. Money is written as the float's
-    shortest repr and rounded by the column's numeric type on input (half away from zero,
-    as ``Decimal(str(value)).quantize(ROUND_HALF_UP)`` does)."""
-    missing = values.isna()
-    if values.dtype.kind in "iu" or (
-        values.dtype.kind == "f" and isinstance(field, models.IntegerField | models.ForeignKey)
-    ):
-        text = values.astype("Int64").astype(str)
-    elif values.dtype.kind == "f":
-        text = values.astype(str)
-    elif values.dtype.kind == "b":
-        text = values.map({True: "t", False: "f"})
+def _copy_column(values: pd.Series, field: models.Field) -> list[str]:
+    """One column as COPY text, vectorised in numpy for numbers and timestamps. Money is
+    written as the float's shortest repr and rounded by the column's numeric type on input
+    (half away from zero, as ``Decimal(str(value)).quantize(ROUND_HALF_UP)`` does)."""
+    missing = values.isna().to_numpy()
+    kind = values.dtype.kind
+    if kind in "iu" or (kind == "f" and isinstance(field, models.IntegerField | models.ForeignKey)):
+        numbers = values.to_numpy(dtype="float64", na_value=0.0) if missing.any() else values
+        text = np.asarray(numbers).astype("int64").astype(str)
+    elif kind == "f":
+        text = values.to_numpy(dtype="float64").astype(str)  # shortest round-trip repr
+    elif kind == "b" and not missing.any():
+        text = np.where(values.to_numpy(dtype=bool), "t", "f")
+    elif kind == "M":  # timestamps; aware ones in UTC with an explicit offset
+        aware = values.dt.tz is not None
+        stamps = values.dt.tz_convert("UTC").dt.tz_localize(None) if aware else values
+        text = np.datetime_as_string(stamps.to_numpy(), unit="us")
+        if aware:
+            text = np.char.add(text, "+00:00")
     else:
-        # Dates, times, text, JSON: format each distinct value once (a run's rows share a
-        # few dates and one computed_at), then spread the strings by code.
+        # Dates, text, JSON: format each distinct value once (a run's rows share a few
+        # dates), then spread the strings by code.
         try:
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
         except TypeError:  # unhashable values (JSON dicts and lists)
-            return values.map(lambda v: "\\N" if v is None else copy_text(v))
+            return ["\\N" if v is None else copy_text(v) for v in values.tolist()]
         formatted = np.array([copy_text(_plain(v)) for v in uniques] + ["\\N"], dtype=object)
-        return pd.Series(formatted[codes], index=values.index)
-    return text.where(~missing, "\\N")
+        return formatted[codes].tolist()
+    return np.where(missing, "\\N", text).tolist()
 
 
 def _plain(value):
@@ -176,8 +182,7 @@ def _copy_chunks(frame: pd.DataFrame, fields, rows_per_chunk: int = 100_000):
     for start in range(0, len(frame), rows_per_chunk):
         part = frame.iloc[start : start + rows_per_chunk]
         columns = [_copy_column(part[f.attname], f) for f in fields]
-        lines = columns[0].str.cat(columns[1:], sep="\t") if len(columns) > 1 else columns[0]
-        yield "\n".join(lines.tolist()) + "\n"
+        yield "".join("\t".join(row) + "\n" for row in zip(*columns, strict=True))
 
 
 def replace_range(
@@ -232,3 +237,46 @@ def insert_frame(model: type[models.Model], frame: pd.DataFrame) -> int:
             objects = [model(**dict(zip(names, row, strict=True))) for row in _rows(frame, fields)]
             model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
     return len(frame)
+
+
+def update_frame(
+    model: type[models.Model], frame: pd.DataFrame, *, key: str, fields: Sequence[str]
+) -> int:
+    """Set ``fields`` of the existing rows whose unique ``key`` is in ``frame``; rows of
+    ``frame`` without a row in the table are ignored. Returns the rows updated."""
+    if frame.empty:
+        return 0
+    frame = frame[[key, *fields]]
+    columns = _columns(model, frame)
+    with transaction.atomic():
+        if connection.vendor != "postgresql":
+            pks = dict(model.objects.values_list(key, "pk"))
+            objects = []
+            for row in _rows(frame, columns):
+                values = dict(zip([f.attname for f in columns], row, strict=True))
+                pk = pks.get(values.pop(key))
+                if pk is not None:
+                    objects.append(model(pk=pk, **values))
+            model.objects.bulk_update(objects, list(fields), batch_size=BATCH_SIZE)
+            return len(objects)
+        quote = connection.ops.quote_name
+        table = quote(model._meta.db_table)
+        temp = quote(f"_update_{model._meta.db_table}")
+        by_name = {f.attname: f.column for f in columns}
+        names = ", ".join(quote(f.column) for f in columns)
+        sets = ", ".join(f"{quote(by_name[f])} = u.{quote(by_name[f])}" for f in fields)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {names} FROM {table} "
+                "WITH NO DATA"
+            )
+            with cursor.cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
+                for chunk in _copy_chunks(frame, columns):
+                    copy.write(chunk)
+            cursor.execute(
+                f"UPDATE {table} AS t SET {sets} FROM {temp} AS u "
+                f"WHERE t.{quote(by_name[key])} = u.{quote(by_name[key])}"
+            )
+            updated = cursor.rowcount
+            cursor.execute(f"DROP TABLE {temp}")
+        return updated

@@ -33,7 +33,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
-from analytics.metrics.lifecycle import order_days
+from analytics.metrics.summary import order_summary
 
 ArrayLike = np.ndarray | pd.Series | float
 MIN_REPEAT_CUSTOMERS = 20
@@ -97,20 +97,26 @@ def bgnbd_summary(orders: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
     first to ``as_of``; monetary_value = mean of the per-day net totals of the days after
     the first (0 when frequency is 0).
     """
-    frame = order_days(orders, as_of=as_of, columns=["net_amount"])
-    per_day = frame.groupby(["customer_id", "day"], as_index=False)["net_amount"].sum()
-    per = per_day.groupby("customer_id")["day"].agg(first="min", last="max", days="size")
-    repeat = per_day["day"] > per_day.groupby("customer_id")["day"].transform("min")
-    monetary = per_day.loc[repeat].groupby("customer_id")["net_amount"].mean()
-    summary = pd.DataFrame(
-        {
-            "frequency": per["days"] - 1,
-            "recency": (per["last"] - per["first"]).dt.days,
-            "T": (pd.Timestamp(as_of) - per["first"]).dt.days,
-            "monetary_value": monetary.reindex(per.index).fillna(0.0),
-        }
+    return bgnbd_inputs(order_summary(orders, as_of=as_of), as_of)
+
+
+def bgnbd_inputs(summary: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """:func:`bgnbd_summary` from a ``summary.order_summary``: the mean of the per-day net
+    totals after the first day is (Σ net − first day's net) / (distinct days − 1)."""
+    repeat_days = summary["order_days"] - 1
+    monetary = (summary["net_amount"] - summary["first_day_net"]) / repeat_days.where(
+        repeat_days > 0
     )
-    return summary.astype("float64").sort_index()
+    inputs = pd.DataFrame(
+        {
+            "frequency": repeat_days,
+            "recency": (summary["last_day"] - summary["first_day"]).dt.days,
+            "T": (pd.Timestamp(as_of) - summary["first_day"]).dt.days,
+            "monetary_value": monetary.fillna(0.0),
+        },
+        index=summary.index,
+    )
+    return inputs.astype("float64")
 
 
 def _bgnbd_loglik(log_params: np.ndarray, x, t_x, T) -> tuple[np.ndarray, np.ndarray]:

@@ -39,6 +39,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from analytics.metrics.summary import order_summary
+
 PROSPECT = "prospect"
 NEW = "new"
 ACTIVE = "active"
@@ -84,18 +86,20 @@ def order_history(orders: pd.DataFrame, *, as_of: date, active_days: int = 90) -
     days_since_first, days_since_last, days_since_return (Int64; <NA> without a return
     order, i.e. no gap of more than ``active_days`` days between consecutive paid days).
     """
+    return history_from_summary(order_summary(orders, as_of=as_of, active_days=active_days), as_of)
+
+
+def history_from_summary(summary: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """:func:`order_history` from a ``summary.order_summary`` (computed with the same
+    ``active_days``)."""
     as_of_ts = pd.Timestamp(as_of)
-    days = order_days(orders, as_of=as_of)[["customer_id", "day"]].drop_duplicates()
-    days = days.sort_values(["customer_id", "day"])
-    gap = days.groupby("customer_id")["day"].diff().dt.days
-    per = days.groupby("customer_id")["day"].agg(first="min", last="max")
-    return_day = days.loc[gap > active_days].groupby("customer_id")["day"].max()
     history = pd.DataFrame(
         {
-            "days_since_first": (as_of_ts - per["first"]).dt.days,
-            "days_since_last": (as_of_ts - per["last"]).dt.days,
-            "days_since_return": (as_of_ts - return_day.reindex(per.index)).dt.days,
-        }
+            "days_since_first": (as_of_ts - summary["first_day"]).dt.days,
+            "days_since_last": (as_of_ts - summary["last_day"]).dt.days,
+            "days_since_return": (as_of_ts - summary["return_day"]).dt.days,
+        },
+        index=summary.index,
     )
     return history.astype("Int64")
 
@@ -118,9 +122,32 @@ def lifecycle_stages(
     Returns, indexed by customer_id (sorted): stage, days_since_first, days_since_last,
     days_since_return (Int64, <NA> where not applicable).
     """
+    history = order_history(orders, as_of=as_of, active_days=active_days)
+    return stages_from_history(
+        customers,
+        history,
+        as_of=as_of,
+        new_days=new_days,
+        active_days=active_days,
+        warning_days=warning_days,
+        won_back_days=won_back_days,
+    )
+
+
+def stages_from_history(
+    customers: pd.DataFrame,
+    history: pd.DataFrame,
+    *,
+    as_of: date,
+    new_days: int = 30,
+    active_days: int = 90,
+    warning_days: int = 180,
+    won_back_days: int = 30,
+) -> pd.DataFrame:
+    """:func:`lifecycle_stages` from an :func:`order_history` (or
+    :func:`history_from_summary`) computed with the same ``active_days``."""
     registered_day = pd.to_datetime(customers["registered_at"]).dt.normalize()
     registered = customers.loc[registered_day <= pd.Timestamp(as_of), "customer_id"]
-    history = order_history(orders, as_of=as_of, active_days=active_days)
     ids = pd.Index(registered.unique()).union(history.index).rename("customer_id")
     table = history.reindex(ids)
 

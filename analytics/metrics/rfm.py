@@ -10,13 +10,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from analytics.metrics.lifecycle import order_days
+from analytics.metrics.summary import order_summary
 
 SCORE_COLUMNS = {"r": "recency_days", "f": "frequency", "m": "monetary"}
 
@@ -110,22 +110,20 @@ def rfm_table(orders: pd.DataFrame, *, as_of: date, window_days: int | None = 36
     the table the last paid order is necessarily in the window, so window and all-history
     recency agree. Customers without an order in the window get no row.
     """
-    days = order_days(orders, as_of=as_of, columns=["net_amount"])
-    if window_days:
-        first_day = pd.Timestamp(as_of - timedelta(days=window_days - 1))
-        days = days.loc[days["day"] >= first_day]
-    per = days.groupby("customer_id").agg(
-        last_day=("day", "max"), frequency=("day", "size"), monetary=("net_amount", "sum")
-    )
-    table = pd.DataFrame(
+    return rfm_from_summary(order_summary(orders, as_of=as_of, window_days=window_days), as_of)
+
+
+def rfm_from_summary(summary: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """:func:`rfm_table` from a ``summary.order_summary`` computed with the RFM window."""
+    per = summary[summary["window_orders"] > 0]
+    return pd.DataFrame(
         {
             "recency_days": (pd.Timestamp(as_of) - per["last_day"]).dt.days.astype("int64"),
-            "frequency": per["frequency"].astype("int64"),
-            "monetary": per["monetary"].astype("float64"),
+            "frequency": per["window_orders"].astype("int64"),
+            "monetary": per["window_net"].astype("float64"),
         },
         index=per.index,
     )
-    return table.sort_index()
 
 
 def quintile_score(values: pd.Series) -> pd.Series:

@@ -3,15 +3,16 @@
 Inputs (metrics conventions: naive local timestamps, money as float64):
 
 - ``customers``: customer_id, registered_at.
-- ``orders``: customer_id, paid_at, net_amount, commission, logistics_cost — paid orders
-  (guest orders, with no customer_id, are ignored); no cost of goods, which comes with
-  the spend per category.
-- ``category_spend``: customer_id, category_id, net_amount (Σ net line amount), cogs
-  (Σ quantity × unit cost) — the lines of the same paid orders summed per customer and
-  category (``loaders.customer_category_spend``).
+- ``orders``: customer_id, paid_at, net_amount — paid orders (guest orders, with no
+  customer_id, are ignored), read once into a ``summary.order_summary``.
+
+The two figures that need the order lines — historical contribution (it subtracts the cost
+of goods) and preferred category — come from :func:`line_figures`, which the tags step
+runs on the lines it reads anyway (its category-lover rule sums the same spend per
+category), so the scores step reads the orders only.
 
 Output: one row per customer with the columns of ``analytics.CustomerScore`` (by
-attname), timestamps still naive local, plus the CLV fit report in :class:`ScoreRun`.
+attname) but those two, timestamps still naive local, plus the CLV fit report in :class:`ScoreRun`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analytics.metrics import clv, lifecycle, rfm
+from analytics.metrics import clv, lifecycle, profit, rfm
+from analytics.metrics.summary import order_summary
 
 
 @dataclass(frozen=True)
@@ -54,25 +56,17 @@ def customer_scores(
     *,
     customers: pd.DataFrame,
     orders: pd.DataFrame,
-    category_spend: pd.DataFrame,
     as_of: date,
     settings: ScoreSettings = ScoreSettings(),
 ) -> ScoreRun:
-    """Scores of every registered customer as of ``as_of`` (see the module docstring).
-
-    ``category_spend`` must cover the same orders as ``orders`` (paid up to ``as_of``).
-    """
+    """Scores of every registered customer as of ``as_of`` (see the module docstring)."""
     s = settings
-    end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
-    orders = orders.loc[orders["customer_id"].notna() & (orders["paid_at"] < end)].copy()
-    orders["customer_id"] = orders["customer_id"].astype("int64")
-    spend = category_spend.loc[category_spend["customer_id"].notna()].astype(
-        {"customer_id": "int64"}
+    summary = order_summary(
+        orders, as_of=as_of, window_days=s.window_days, active_days=s.active_days
     )
-
-    stages = lifecycle.lifecycle_stages(
+    stages = lifecycle.stages_from_history(
         customers,
-        orders,
+        lifecycle.history_from_summary(summary, as_of),
         as_of=as_of,
         new_days=s.new_days,
         active_days=s.active_days,
@@ -82,7 +76,7 @@ def customer_scores(
     frame = pd.DataFrame(index=stages.index)
     frame["lifecycle_stage"] = stages["stage"]
 
-    table = rfm.rfm_table(orders, as_of=as_of, window_days=s.window_days)
+    table = rfm.rfm_from_summary(summary, as_of)
     if s.fixed_thresholds:
         scored = rfm.rfm_scores_fixed(table, s.fixed_thresholds)
     else:
@@ -106,41 +100,50 @@ def customer_scores(
     )
     # Outside the window (or never bought) there is no score, but recency still means
     # something for customers who bought before the window.
-    per = orders.groupby("customer_id").agg(
-        first_order_at=("paid_at", "min"), last_order_at=("paid_at", "max")
-    )
-    frame = frame.join(per)
-    no_recency = frame["recency_days"].isna() & frame["last_order_at"].notna()
+    per = summary.reindex(frame.index)
+    frame["first_order_at"] = per["first_order_at"]
+    frame["last_order_at"] = per["last_order_at"]
+    no_recency = frame["recency_days"].isna() & per["last_day"].notna()
     frame.loc[no_recency, "recency_days"] = (
-        pd.Timestamp(as_of) - frame.loc[no_recency, "last_order_at"].dt.normalize()
+        pd.Timestamp(as_of) - per.loc[no_recency, "last_day"]
     ).dt.days
     frame["frequency"] = frame["frequency"].fillna(0)
     frame["monetary"] = frame["monetary"].fillna(0.0)
     frame[["rfm_segment", "rfm_class"]] = frame[["rfm_segment", "rfm_class"]].fillna("")
-
-    # Contribution (profit.order_contribution) summed per customer: Σ (net − commission −
-    # logistics) over the orders, minus the cost of goods of their lines.
-    value = (
-        orders.assign(margin=orders["net_amount"] - orders["commission"] - orders["logistics_cost"])
-        .groupby("customer_id")[["net_amount", "margin"]]
-        .sum()
-    )
-    cogs = spend.groupby("customer_id")["cogs"].sum()
-    frame["historical_value"] = value["net_amount"].reindex(frame.index).fillna(0.0)
-    frame["historical_contribution"] = value["margin"].reindex(frame.index).fillna(
-        0.0
-    ) - cogs.reindex(frame.index).fillna(0.0)
-
-    hours = orders.assign(hour=orders["paid_at"].dt.hour).groupby(["customer_id", "hour"]).size()
-    frame["preferred_hour"] = _argmax_level(hours, "hour").reindex(frame.index)
-    by_category = spend.set_index(["customer_id", "category_id"])["net_amount"]
-    frame["preferred_category_id"] = _argmax_level(by_category, "category_id").reindex(frame.index)
+    frame["historical_value"] = per["net_amount"].fillna(0.0)
+    frame["preferred_hour"] = per["preferred_hour"]
 
     run = ScoreRun(frame=frame, customers=len(frame), scored=int(frame["r_score"].notna().sum()))
-    _add_predictions(run, orders, as_of, s)
+    _add_predictions(run, clv.bgnbd_inputs(summary, as_of), s)
     run.frame = run.frame.reset_index().rename(columns={"index": "customer_id"})
     run.frame["as_of"] = as_of
     return run
+
+
+def line_figures(orders: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """The customer figures that need the order lines, indexed by customer_id (every
+    customer with a paid order in ``orders``):
+
+    - historical_contribution: Σ order contribution (``profit.order_contribution``: net −
+      cost of goods − commission − logistics) over the customer's paid orders;
+    - preferred_category_id: the category with the largest Σ net line amount (the smallest
+      id on a tie; NaN without lines).
+
+    ``orders``: customer_id, paid_total, refunds, cogs, commission, logistics_cost — paid
+    orders (as ``loaders.paid_orders`` reads them);
+    ``lines``: customer_id, category_id, net_amount — their lines. Guests are left out.
+    """
+    orders = orders[orders["customer_id"].notna()]
+    contribution = profit.order_contribution(orders)["contribution"]
+    value = contribution.groupby(orders["customer_id"].astype("int64").to_numpy()).sum()
+    lines = lines[lines["customer_id"].notna()]
+    spend = lines.groupby(
+        [lines["customer_id"].astype("int64").rename("customer_id"), "category_id"]
+    )["net_amount"].sum()
+    figures = pd.DataFrame({"historical_contribution": value})
+    figures.index.name = "customer_id"
+    figures["preferred_category_id"] = _argmax_level(spend, "category_id").reindex(figures.index)
+    return figures
 
 
 def _argmax_level(values: pd.Series, level: str) -> pd.Series:
@@ -153,14 +156,13 @@ def _argmax_level(values: pd.Series, level: str) -> pd.Series:
     return ordered.drop_duplicates("customer_id").set_index("customer_id")[level]
 
 
-def _add_predictions(run: ScoreRun, orders: pd.DataFrame, as_of: date, s: ScoreSettings) -> None:
+def _add_predictions(run: ScoreRun, inputs: pd.DataFrame, s: ScoreSettings) -> None:
     frame = run.frame
     for column in ("p_alive", "predicted_purchases_90d", "predicted_value_90d"):
         frame[column] = np.nan
-    summary = clv.bgnbd_summary(orders, as_of=as_of)
     try:
         prediction = clv.predict_clv(
-            summary,
+            inputs,
             days=s.clv_horizon_days,
             penalizer=s.clv_penalizer,
             min_repeat_customers=s.clv_min_repeat_customers,

@@ -14,7 +14,7 @@ from analytics.services.freshness import report_data_changed
 from analytics.services.kpis import kpis_compute
 from analytics.services.products import affinity_compute, forecast_compute
 from analytics.services.recommendations import recommendations_compute
-from analytics.services.scores import scores_compute
+from analytics.services.scores import line_figures_compute, scores_compute
 from analytics.services.segments import segments_ensure_builtin, segments_refresh_counts
 from analytics.services.tags import tags_compute
 from analytics.signals import segments_refreshed
@@ -41,7 +41,13 @@ def _tags(as_of: date, window_days: int | None, since: date | None) -> str:
     text = ", ".join(f"{name} {count}" for name, count in result.assigned.items())
     if result.skipped:
         text += f"; left alone (manual tags of the same name): {', '.join(result.skipped)}"
-    return text
+    # The customer figures that need the lines, from the same (shared) frames.
+    updated = line_figures_compute(
+        as_of=as_of,
+        orders=loaders.paid_orders(as_of=as_of),
+        lines=loaders.paid_lines(as_of=as_of),
+    )
+    return f"{text}; contribution and preferred category of {updated} customers"
 
 
 def _kpis(as_of: date, window_days: int | None, since: date | None) -> str:

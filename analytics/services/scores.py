@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 from django.conf import settings
 from django.utils import timezone
 
 from analytics import loaders
-from analytics.metrics.scores import ScoreSettings, customer_scores
+from analytics.metrics.scores import ScoreSettings, customer_scores, line_figures
 from analytics.models import CustomerScore
-from analytics.writers import upsert_frame
+from analytics.writers import update_frame, upsert_frame
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,7 @@ def scores_compute(*, as_of: date, window_days: int | None = None) -> ScoresResu
     """Recompute CustomerScore for every customer registered by ``as_of``."""
     run = customer_scores(
         customers=loaders.customers(as_of=as_of),
-        # The cost of goods comes summed per customer with the spend per category: summing
-        # it per order too would read every line twice.
-        orders=loaders.paid_orders(as_of=as_of, cogs_from=as_of + timedelta(days=1)),
-        category_spend=loaders.customer_category_spend(as_of=as_of),
+        orders=loaders.customer_orders(as_of=as_of),
         as_of=as_of,
         settings=score_settings(window_days=window_days),
     )
@@ -64,6 +61,23 @@ def scores_compute(*, as_of: date, window_days: int | None = None) -> ScoresResu
         predicted=int(frame["p_alive"].notna().sum()),
         notes=tuple(run.notes),
         bgnbd_params=asdict(run.bgnbd.params) if run.bgnbd else None,
+    )
+
+
+def line_figures_compute(*, as_of: date, orders: pd.DataFrame, lines: pd.DataFrame) -> int:
+    """Store every scored customer's historical contribution and preferred category
+    (``metrics.scores.line_figures``) from the paid orders and lines up to ``as_of`` the tags
+    step has read; customers without a paid order get 0 and no category. Returns the rows
+    updated (customers without a score row are left for the scores step)."""
+    figures = line_figures(orders, lines)
+    ids = loaders.customers(as_of=as_of)["customer_id"]
+    frame = figures.reindex(pd.Index(ids, name="customer_id")).reset_index()
+    frame["historical_contribution"] = frame["historical_contribution"].fillna(0.0)
+    return update_frame(
+        CustomerScore,
+        frame,
+        key="customer_id",
+        fields=["historical_contribution", "preferred_category_id"],
     )
 
 

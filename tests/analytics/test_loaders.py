@@ -175,34 +175,20 @@ def test_cogs_from_uses_the_shared_whole_history_when_there_is_one(orders, monke
     pd.testing.assert_frame_equal(shared, full)
 
 
-def test_customer_category_spend_sums_lines_of_paid_customer_orders(orders):
-    guest = f.OrderFactory(
+def test_customer_orders_are_paid_customer_orders_net_of_refunds(orders):
+    f.OrderFactory(
         customer=None,
         created_at=utc(2026, 6, 30, 1, 0),
         paid_at=utc(2026, 6, 30, 1, 0),
         paid_total=Decimal("50.00"),
     )
-    f.OrderLineFactory(
-        order=guest,
-        sku=orders["kept"].sku,
-        quantity=1,
-        unit_price=Decimal("50.00"),
-        unit_cost=Decimal("5.00"),
-    )
-    frame = loaders.customer_category_spend(as_of=date(2026, 6, 30))
-    a_line = orders["a"].lines.get()
-    category = {
-        line.sku.product.category_id: line for line in (a_line, orders["kept"], orders["returned"])
-    }
-    assert len(category) == 3  # each factory SKU has its own category
-    got = {
-        row.category_id: (row.customer_id, row.net_amount, row.cogs) for row in frame.itertuples()
-    }
-    customer = orders["customer"].pk
-    # B (1 July local), the cancelled D and the guest order are left out; returns do not
-    # change the line amounts (refunds are per order).
-    assert got == {
-        a_line.sku.product.category_id: (customer, 120.0, 40.0),
-        orders["kept"].sku.product.category_id: (customer, 100.0, 30.0),
-        orders["returned"].sku.product.category_id: (customer, 190.0, 80.0),
-    }
+    frame = loaders.customer_orders(as_of=date(2026, 6, 30)).sort_values("paid_at")
+    # B (1 July local), the cancelled D and the guest order are left out; C's 95 refund
+    # is subtracted from its 300.
+    assert frame["customer_id"].tolist() == [orders["customer"].pk] * 2
+    assert frame["customer_id"].dtype == "int64"
+    assert frame["paid_at"].tolist() == [
+        pd.Timestamp(2026, 6, 30, 0, 0),
+        pd.Timestamp(2026, 6, 30, 23, 59),
+    ]
+    assert frame["net_amount"].tolist() == [205.0, 120.0]

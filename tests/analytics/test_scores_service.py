@@ -3,11 +3,14 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from django.utils import timezone
 
+from analytics.metrics.scores import line_figures
 from analytics.models import CustomerScore
 from analytics.services import scores_compute
+from analytics.services.run import analytics_run
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -130,12 +133,9 @@ def test_scores_of_every_customer(shop):
     assert rows["eve"].r_score is None and rows["eve"].recency_days is None
     assert rows["eve"].frequency == 0 and rows["eve"].historical_value == Decimal("0.00")
 
-    # Historical value is all history: dan 80 + 20. Contribution: ann 400 − cogs 140 −
-    # 10% commission on the live order (10) = 250.
+    # Historical value is all history: dan 80 + 20.
     assert rows["dan"].historical_value == Decimal("100.00")
-    assert rows["ann"].historical_contribution == Decimal("250.00")
     assert rows["ann"].preferred_hour == 9  # one order at 9, one at 20: the tie goes to 9
-    assert rows["ann"].preferred_category.name == "Shoes"
     assert rows["ann"].last_order_at == at(5)
     assert rows["dan"].first_order_at == at(400)
     assert rows["dan"].recency_days == 10
@@ -159,3 +159,48 @@ def test_recompute_updates_rows_in_place(shop):
         105,
         "churn_warning",
     )
+
+
+def test_the_tags_step_stores_contribution_and_preferred_category(shop):
+    scores_compute(as_of=AS_OF)
+    analytics_run(as_of=AS_OF, only=["tags"])
+    rows = {s.customer.name: s for s in CustomerScore.objects.select_related("customer")}
+
+    # Contribution: ann 400 − cogs 140 − 10% commission on the live order (10) = 250;
+    # bob 400 − 30 refunded − 0 cogs = 370; eve never paid: 0.
+    assert rows["ann"].historical_contribution == Decimal("250.00")
+    assert rows["bob"].historical_contribution == Decimal("370.00")
+    assert rows["eve"].historical_contribution == Decimal("0.00")
+    assert rows["ann"].preferred_category.name == "Shoes"  # both of ann's lines
+    assert rows["eve"].preferred_category is None
+
+    # A later scores run keeps them (the scores step reads the orders only).
+    scores_compute(as_of=AS_OF)
+    assert CustomerScore.objects.get(customer__name="ann").historical_contribution == Decimal(
+        "250.00"
+    )
+
+
+def test_line_figures_break_ties_on_the_smallest_category():
+    orders = pd.DataFrame(
+        {
+            "customer_id": [1.0, 2.0, None],
+            "paid_total": [100.0, 50.0, 70.0],
+            "refunds": [0.0, 10.0, 0.0],
+            "cogs": [30.0, 5.0, 1.0],
+            "commission": [5.0, 0.0, 0.0],
+            "logistics_cost": [2.0, 3.0, 0.0],
+        }
+    )
+    lines = pd.DataFrame(
+        {
+            "customer_id": [1.0, 1.0, 2.0, 2.0, None],
+            "category_id": [9, 4, 7, 3, 1],
+            "net_amount": [50.0, 50.0, 10.0, 30.0, 70.0],
+        }
+    )
+    figures = line_figures(orders, lines)
+    # 1: 100 − 30 − 5 − 2 = 63, categories 9 and 4 tie at 50 -> 4;
+    # 2: 50 − 10 − 5 − 0 − 3 = 32, category 3 (30 > 10). The guest is left out.
+    assert figures["historical_contribution"].to_dict() == {1: 63.0, 2: 32.0}
+    assert figures["preferred_category_id"].to_dict() == {1: 4, 2: 3}

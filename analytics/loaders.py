@@ -248,9 +248,11 @@ def _paid_orders(
         cogs = f"CASE WHEN o.paid_at >= %s THEN {cogs} END"
         select_params = [day_start(cogs_from)]
     sql = f"""
-        SELECT o.id, o.customer_id, o.channel_id, {_ts("o.paid_at")}, o.paid_total, o.discount_total,
-               o.logistics_cost, COALESCE(r.refunds, 0), {cogs},
-               COALESCE(c.commission_rate, 0)
+        SELECT o.id, {_id("o.customer_id")}, {_id("o.channel_id")}, o.paid_at,
+               {_float("o.paid_total")}, {_float("o.discount_total")},
+               {_float("o.logistics_cost")}, {_float("COALESCE(r.refunds, 0)")},
+               {_float(cogs, nullable=cogs_from is not None)},
+               {_float("COALESCE(c.commission_rate, 0)")}
         FROM {_t(Order)} o
         LEFT JOIN (SELECT order_id, SUM(refund_amount) AS refunds FROM {_t(Return)}
                    GROUP BY order_id) r ON r.order_id = o.id
@@ -276,7 +278,9 @@ def _paid_orders(
             "commission_rate",
         ],
         datetimes=["paid_at"],
+        arrays=True,
     )
+    _ids_of(frame, "customer_id", "channel_id")
     money = ["paid_total", "discount_total", "logistics_cost", "refunds", "cogs", "commission_rate"]
     frame[money] = frame[money].astype("float64")
     frame["net_amount"] = frame["paid_total"] - frame["refunds"]
@@ -299,9 +303,9 @@ def _paid_lines(*, as_of: date, since: date | None = None) -> pd.DataFrame:
     # The catalogue columns are mapped from two small tables afterwards: joining them here
     # would widen millions of rows in the database and on the wire.
     sql = f"""
-        SELECT ol.order_id, o.customer_id, o.channel_id, {_ts("o.paid_at")}, ol.sku_id, ol.quantity,
-               ol.unit_price, ol.unit_cost, ol.discount, COALESCE(r.quantity, 0),
-               COALESCE(r.refund, 0)
+        SELECT ol.order_id, {_id("o.customer_id")}, {_id("o.channel_id")}, o.paid_at,
+               ol.sku_id, ol.quantity, {_float("ol.unit_price")}, {_float("ol.unit_cost")},
+               {_float("ol.discount")}, COALESCE(r.quantity, 0), {_float("COALESCE(r.refund, 0)")}
         FROM {_t(OrderLine)} ol
         JOIN {_t(Order)} o ON o.id = ol.order_id
         LEFT JOIN (SELECT order_line_id, SUM(quantity) AS quantity, SUM(refund_amount) AS refund
@@ -326,7 +330,9 @@ def _paid_lines(*, as_of: date, since: date | None = None) -> pd.DataFrame:
             "refund_amount",
         ],
         datetimes=["paid_at"],
+        arrays=True,
     )
+    _ids_of(frame, "customer_id", "channel_id")
     catalogue = read_sql(
         f"""SELECT s.id, s.product_id, p.category_id, p.launched_at
             FROM {_t(SKU)} s JOIN {_t(Product)} p ON p.id = s.product_id""",
@@ -484,6 +490,26 @@ def customer_orders(*, as_of: date) -> pd.DataFrame:
     )
 
 
-def _float(expression: str) -> str:
-    """``expression`` (a NUMERIC) as a float, the type binary arrays carry."""
-    return f"CAST({expression} AS DOUBLE PRECISION)"
+def _float(expression: str, *, nullable: bool = False) -> str:
+    """``expression`` (a NUMERIC) as a float, the type binary arrays carry; a ``nullable``
+    one is NaN where it is NULL (on PostgreSQL; elsewhere NULL reads as NaN anyway)."""
+    cast = f"CAST({expression} AS DOUBLE PRECISION)"
+    if nullable and connection.vendor == "postgresql":
+        return f"COALESCE({cast}, 'NaN'::float8)"
+    return cast
+
+
+def _id(expression: str) -> str:
+    """A nullable id as -1 where it is NULL (binary arrays carry no NULLs); see _ids_of."""
+    return f"COALESCE({expression}, -1)"
+
+
+def _ids_of(frame: pd.DataFrame, *columns: str) -> None:
+    """Turn the -1 of :func:`_id` back into NaN: float ids where some are missing, int64
+    ids otherwise, as a CSV read gives them."""
+    for column in columns:
+        values = frame[column]
+        if (values < 0).any():
+            frame[column] = values.where(values >= 0).astype("float64")
+        else:
+            frame[column] = values.astype("int64")

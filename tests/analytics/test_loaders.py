@@ -192,3 +192,31 @@ def test_customer_orders_are_paid_customer_orders_net_of_refunds(orders):
         pd.Timestamp(2026, 6, 30, 23, 59),
     ]
     assert frame["net_amount"].tolist() == [205.0, 120.0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_array_reads_split_over_two_connections_give_the_same_rows(monkeypatch):
+    """Outside a transaction a binary-array read is split by the parity of its first column
+    and read on two connections (PostgreSQL); the rows are those of a single statement."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("binary array reads are PostgreSQL's")
+    customer = f.CustomerFactory()
+    for day in range(1, 8):
+        order = f.OrderFactory(
+            customer=customer if day % 3 else None,
+            paid_at=utc(2026, 6, day, 10),
+            created_at=utc(2026, 6, day, 9),
+            paid_total=Decimal(f"{day}0.50"),
+        )
+        f.OrderLineFactory(order=order, quantity=day, unit_price=Decimal("10.00"))
+    assert not connection.in_atomic_block
+    split = loaders.paid_lines(as_of=date(2026, 6, 30))
+    monkeypatch.setattr(loaders, "READ_PARTS", 1)
+    single = loaders.paid_lines(as_of=date(2026, 6, 30))
+    key = ["order_id", "sku_id"]
+    pd.testing.assert_frame_equal(
+        split.sort_values(key, ignore_index=True), single.sort_values(key, ignore_index=True)
+    )
+    assert len(single) == 7 and single["customer_id"].isna().sum() == 2

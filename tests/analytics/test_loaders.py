@@ -149,6 +149,26 @@ def test_shared_frames_read_once_and_slice_like_the_database(orders, monkeypatch
     assert len(reads) == 2
 
 
+def test_shared_frames_are_shallow_copies_that_never_change_the_stored_frame(orders):
+    # Copy-on-write (pandas 3): a step may change its copy in every usual way; the next
+    # step still sees the frame as read. A since that covers every order hands out the
+    # whole frame (no filtering copy); a later since filters.
+    as_of = date(2026, 7, 1)
+    with loaders.shared_frames():
+        stored = loaders.paid_lines(as_of=as_of)
+        first = stored.copy()
+        mine = loaders.paid_lines(as_of=as_of, since=date(2026, 6, 1))
+        pd.testing.assert_frame_equal(mine, first)
+        mine.loc[:, "quantity"] = 0
+        mine["net_amount"] *= 2
+        mine.insert(0, "extra", 1)
+        others = loaders.paid_lines(as_of=as_of)
+        others.iloc[0, others.columns.get_loc("unit_price")] = -1.0
+        pd.testing.assert_frame_equal(loaders.paid_lines(as_of=as_of), first)
+        # the orders paid on 30 June (local) start there: 1 July keeps none of the lines
+        assert loaders.paid_lines(as_of=as_of, since=date(2026, 7, 1)).empty
+
+
 def test_cost_of_goods_is_read_from_cogs_from_only(orders):
     as_of = date(2026, 7, 1)
     full = loaders.paid_orders(as_of=as_of).set_index("order_id")

@@ -35,7 +35,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 PRICE_SENSITIVE = "price-sensitive"
 NEW_PRODUCT_TRIER = "new-product-trier"
@@ -85,9 +87,9 @@ def computed_tags(
     """One row per (customer_id, tag) that the rules above give, sorted."""
     t = thresholds
     end = pd.Timestamp(as_of + timedelta(days=1))
-    orders = orders[orders["paid_at"] < end]
-    lines = lines[lines["paid_at"] < end]
-    events = events[events["occurred_at"] < end]
+    orders = _before(orders, "paid_at", end)
+    lines = _before(lines, "paid_at", end)
+    events = _before(events, "occurred_at", end)
     parts = [
         _price_sensitive(orders, t),
         _new_product_trier(lines, t),
@@ -100,6 +102,12 @@ def computed_tags(
     result = pd.concat(frames, ignore_index=True)
     result["customer_id"] = result["customer_id"].astype("int64")
     return result.sort_values(["tag", "customer_id"], ignore_index=True)
+
+
+def _before(frame: pd.DataFrame, column: str, end: pd.Timestamp) -> pd.DataFrame:
+    # The loaders already stop at as_of: filtering 2.5M lines that all pass would copy them.
+    inside = frame[column] < end
+    return frame if inside.all() else frame[inside]
 
 
 def _ids(mask: pd.Series) -> list[int]:
@@ -143,10 +151,27 @@ def _night_shopper(orders: pd.DataFrame, t: TagThresholds) -> tuple[str, list[in
 def _category_lover(
     lines: pd.DataFrame, orders: pd.DataFrame, t: TagThresholds
 ) -> tuple[str, list[int]]:
-    spend = lines.groupby(["customer_id", "category_id"])["net_amount"].sum()
-    spend = spend[spend > 0]
-    total = spend.groupby(level="customer_id").sum()
-    top_share = spend.groupby(level="customer_id").max() / total
+    if lines.empty:
+        return CATEGORY_LOVER, []
+    # customers × categories net spend, duplicates summed: a sparse matrix is about twice
+    # as fast as a two-key groupby over millions of lines.
+    customer_codes, customer_ids = pd.factorize(lines["customer_id"])
+    category_codes, categories = pd.factorize(lines["category_id"])
+    known = customer_codes >= 0  # guest lines (no customer) are left out, as groupby does
+    spend = sp.csr_matrix(
+        (
+            lines["net_amount"].to_numpy(dtype="float64")[known],
+            (customer_codes[known], category_codes[known]),
+        ),
+        shape=(len(customer_ids), len(categories)),
+    )
+    spend.sum_duplicates()
+    spend.data[spend.data < 0] = 0  # only categories with a positive net spend count
+    total = np.asarray(spend.sum(axis=1)).ravel()
+    top = spend.max(axis=1).toarray().ravel()
+    top_share = pd.Series(
+        np.divide(top, total, out=np.zeros_like(total), where=total > 0), index=customer_ids
+    )
     order_count = orders.groupby("customer_id").size().reindex(top_share.index, fill_value=0)
     return CATEGORY_LOVER, _ids((order_count >= t.lover_min_orders) & (top_share >= t.lover_share))
 

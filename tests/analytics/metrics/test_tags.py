@@ -110,3 +110,43 @@ def test_thresholds_are_settings():
     assert "category-lover" not in got
     assert "koc-candidate" not in got
     assert "high-returner" not in got
+
+
+def test_category_lover_sums_lines_per_category_and_counts_positive_spend_only():
+    # customer 1: category 7 in two lines, 30 + 35 = 65 of 100 -> 65% -> lover (no single
+    #             line reaches 60%)
+    # customer 2: 50 in 7, 40 in 8, -20 in 9 (a discount above the price): shares are of
+    #             the positive spend, 50 / 90 = 55.6% -> not a lover (50 / 70 would be)
+    # customer 3: nothing positive (-10 in 7): no share at all
+    orders = pd.DataFrame(
+        [(c, c * 10 + i, T("2026-06-01 10:00"), 0.0, 50.0) for c in (1, 2, 3) for i in (1, 2)],
+        columns=["customer_id", "order_id", "paid_at", "discount_total", "net_amount"],
+    )
+    lines = pd.DataFrame(
+        [
+            (1, 11, 100, 7, 30.0),
+            (1, 12, 101, 7, 35.0),
+            (1, 12, 102, 8, 35.0),
+            (2, 21, 103, 7, 50.0),
+            (2, 21, 104, 8, 40.0),
+            (2, 22, 105, 9, -20.0),
+            (3, 31, 106, 7, -10.0),
+        ],
+        columns=["customer_id", "order_id", "product_id", "category_id", "net_amount"],
+    ).assign(launched_at=pd.NaT, paid_at=T("2026-06-01 10:00"), quantity=1, returned_quantity=0)
+    no_events = pd.DataFrame(columns=["customer_id", "type", "occurred_at"])
+    no_referrals = pd.DataFrame(columns=["referrer_id", "paid_orders"])
+    tags = computed_tags(
+        orders=orders, lines=lines, events=no_events, referrals=no_referrals, as_of=AS_OF
+    )
+    assert tags.loc[tags["tag"] == "category-lover", "customer_id"].tolist() == [1]
+    looser = TagThresholds(lover_share=0.55)
+    tags = computed_tags(
+        orders=orders,
+        lines=lines,
+        events=no_events,
+        referrals=no_referrals,
+        as_of=AS_OF,
+        thresholds=looser,
+    )
+    assert tags.loc[tags["tag"] == "category-lover", "customer_id"].tolist() == [1, 2]

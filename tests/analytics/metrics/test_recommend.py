@@ -249,3 +249,58 @@ def test_tag_affinity_blends_in_and_serves_tagged_customers_without_orders():
     # Without a tag weight, tags change nothing.
     plain = recommend_products(purchases(), catalogue(), tags=tags)
     pd.testing.assert_frame_equal(plain, recommend_products(purchases(), catalogue()))
+
+
+def test_the_best_columns_order_like_a_stable_sort_on_minus_score():
+    from analytics.metrics.recommend import _best_columns
+
+    scores = np.array(
+        [
+            [0.5, 0.0, 0.5, 0.25, 0.75, 0.0],  # ties: the lower column first
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [1e-30, 3.0, 2.0, 1.0, 2.0, 1e-30],
+        ],
+        dtype=np.float32,
+    )
+    assert _best_columns(scores, 3).tolist() == [[4, 0, 2], [0, 1, 2], [1, 2, 4]]
+    assert _best_columns(scores, 6).tolist() == [
+        [4, 0, 2, 3, 1, 5],
+        [0, 1, 2, 3, 4, 5],
+        [1, 2, 4, 3, 0, 5],
+    ]
+    rng = np.random.default_rng(5)
+    many = rng.integers(0, 4, size=(500, 60)).astype(np.float32) / 4  # many ties
+    expected = np.argsort(-many, axis=1, kind="stable")
+    assert np.array_equal(_best_columns(many, 40), expected[:, :40])
+    assert np.array_equal(_best_columns(many, 60), expected)
+
+
+def test_batches_and_a_sparse_similarity_give_the_same_lists(monkeypatch):
+    from analytics.metrics import recommend
+
+    rng = np.random.default_rng(3)
+    products = pd.DataFrame(
+        {
+            "product_id": np.arange(1, 41),
+            "category_id": np.arange(40) % 6,
+            "active": True,
+            "is_consumable": np.arange(40) % 5 == 0,
+            "in_stock": np.arange(40) % 7 != 0,
+        }
+    )
+    history = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 200, 1500),
+            "product_id": rng.integers(1, 41, 1500),
+            "net_amount": rng.uniform(1, 50, 1500).round(2),
+        }
+    )
+    tags = pd.DataFrame(
+        {"customer_id": rng.integers(0, 250, 300), "tag_id": rng.integers(1, 4, 300)}
+    )
+    kwargs = {"similarity_weight": 0.6, "category_weight": 0.25, "tag_weight": 0.15, "tags": tags}
+    whole = recommend.recommend_products(history, products, **kwargs)
+    # 40 × 40 = 1,600 cells > 1,000: the similarity stays sparse; batches of 25 customers
+    monkeypatch.setattr(recommend, "CELLS_PER_BATCH", 1_000)
+    pd.testing.assert_frame_equal(recommend.recommend_products(history, products, **kwargs), whole)
+    assert whole["customer_id"].nunique() > 200  # tagged customers without orders get lists

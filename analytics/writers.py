@@ -139,24 +139,28 @@ def _copy_upsert(model, frame, fields, unique_fields, update_fields) -> None:
 
 
 def _copy_column(values: pd.Series, field: models.Field) -> list[str]:
-    """One column as COPY text, vectorised in numpy for numbers and timestamps. Money is
+    """One column as COPY text. Numbers go through Python's ``str`` of plain ints and floats
+    (the shortest round-trip repr): about twice as fast as numpy's ``astype(str)``. Money is
     written as the float's shortest repr and rounded by the column's numeric type on input
     (half away from zero, as ``Decimal(str(value)).quantize(ROUND_HALF_UP)`` does)."""
     missing = values.isna().to_numpy()
     kind = values.dtype.kind
     if kind in "iu" or (kind == "f" and isinstance(field, models.IntegerField | models.ForeignKey)):
         numbers = values.to_numpy(dtype="float64", na_value=0.0) if missing.any() else values
-        text = np.asarray(numbers).astype("int64").astype(str)
+        text = list(map(str, np.asarray(numbers).astype("int64").tolist()))
     elif kind == "f":
-        text = values.to_numpy(dtype="float64").astype(str)  # shortest round-trip repr
+        text = list(map(str, values.to_numpy(dtype="float64").tolist()))
     elif kind == "b" and not missing.any():
-        text = np.where(values.to_numpy(dtype=bool), "t", "f")
+        text = ["t" if value else "f" for value in values.to_numpy(dtype=bool).tolist()]
     elif kind == "M":  # timestamps; aware ones in UTC with an explicit offset
         aware = values.dt.tz is not None
         stamps = values.dt.tz_convert("UTC").dt.tz_localize(None) if aware else values
-        text = np.datetime_as_string(stamps.to_numpy(), unit="us")
+        # Each distinct instant formatted once: a run's rows share one computed_at.
+        codes, uniques = pd.factorize(stamps, use_na_sentinel=True)
+        text = np.datetime_as_string(np.asarray(uniques, dtype="datetime64[us]"), unit="us")
         if aware:
             text = np.char.add(text, "+00:00")
+        return np.append(text.astype(object), "\\N")[codes].tolist()
     else:
         # Dates, text, JSON: format each distinct value once (a run's rows share a few
         # dates), then spread the strings by code.
@@ -166,7 +170,11 @@ def _copy_column(values: pd.Series, field: models.Field) -> list[str]:
             return ["\\N" if v is None else copy_text(v) for v in values.tolist()]
         formatted = np.array([copy_text(_plain(v)) for v in uniques] + ["\\N"], dtype=object)
         return formatted[codes].tolist()
-    return np.where(missing, "\\N", text).tolist()
+    if not missing.any():
+        return text
+    column = np.array(text, dtype=object)
+    column[missing] = "\\N"
+    return column.tolist()
 
 
 def _plain(value):
@@ -182,7 +190,7 @@ def _copy_chunks(frame: pd.DataFrame, fields, rows_per_chunk: int = 100_000):
     for start in range(0, len(frame), rows_per_chunk):
         part = frame.iloc[start : start + rows_per_chunk]
         columns = [_copy_column(part[f.attname], f) for f in fields]
-        yield "".join("\t".join(row) + "\n" for row in zip(*columns, strict=True))
+        yield "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
 
 def replace_range(

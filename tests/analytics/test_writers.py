@@ -66,3 +66,48 @@ def test_replace_range_writes_json_and_replaces_only_the_range():
     assert written == 1
     rows = list(Cohort.objects.order_by("month").values_list("month", "customers", "intervals"))
     assert rows == [(date(2026, 1, 1), 1, {}), (date(2026, 2, 1), 5, {"0": 1, "41": 2})]
+
+
+def test_copy_text_of_each_column_kind():
+    from datetime import UTC, datetime
+
+    from django.db import models
+
+    from analytics.writers import _copy_chunks, _copy_column
+
+    def text(values, field):
+        return _copy_column(pd.Series(values), field)
+
+    integer, money = models.IntegerField(), models.DecimalField(max_digits=9, decimal_places=2)
+    assert text([3, -12, 2**40], integer) == ["3", "-12", "1099511627776"]
+    # an integer column with a gap arrives as floats: whole numbers, NULL for NaN
+    assert text([1.0, np.nan, 7.0], integer) == ["1", "\\N", "7"]
+    # floats as their shortest repr; the numeric column rounds money on input
+    assert text([0.1, 123.455, 1e16, -0.0, np.nan], money) == [
+        "0.1",
+        "123.455",
+        "1e+16",
+        "-0.0",
+        "\\N",
+    ]
+    assert text([True, False], models.BooleanField()) == ["t", "f"]
+    assert text(pd.array([True, None], dtype="boolean"), models.BooleanField()) == ["t", "\\N"]
+    assert text(["a\tb", None, "a\tb"], models.TextField()) == ["a\\tb", "\\N", "a\\tb"]
+    assert text([date(2026, 6, 30), None], models.DateField()) == ["2026-06-30", "\\N"]
+    # aware timestamps in any zone are written in UTC with the offset; naive ones as they are
+    instant = pd.Timestamp(datetime(2026, 6, 30, 1, 2, 3, 4, tzinfo=UTC))
+    shanghai = pd.Series([instant, None, instant]).dt.tz_convert("Asia/Shanghai")
+    assert text(shanghai, models.DateTimeField()) == [
+        "2026-06-30T01:02:03.000004+00:00",
+        "\\N",
+        "2026-06-30T01:02:03.000004+00:00",
+    ]
+    naive = pd.Series([pd.Timestamp("2026-06-30 09:00"), pd.NaT])
+    assert text(naive, models.DateTimeField()) == ["2026-06-30T09:00:00.000000", "\\N"]
+    assert text([{"a": 1}, None], models.JSONField()) == ['{"a":1}', "\\N"]
+
+    frame = pd.DataFrame({"id": [1, 2, 3], "value": [0.5, np.nan, 2.0]})
+    fields = [models.IntegerField(), models.FloatField()]
+    for field, name in zip(fields, frame.columns, strict=True):
+        field.attname = name
+    assert list(_copy_chunks(frame, fields, rows_per_chunk=2)) == ["1\t0.5\n2\t\\N\n", "3\t2.0\n"]

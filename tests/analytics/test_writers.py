@@ -111,3 +111,47 @@ def test_copy_text_of_each_column_kind():
     for field, name in zip(fields, frame.columns, strict=True):
         field.attname = name
     assert list(_copy_chunks(frame, fields, rows_per_chunk=2)) == ["1\t0.5\n2\t\\N\n", "3\t2.0\n"]
+
+
+def _table_schema(table: str) -> list:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+               WHERE conrelid = %s::regclass ORDER BY conname""",
+            [table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1", [table]
+        )
+        return constraints + cursor.fetchall()
+
+
+def test_a_whole_table_replace_rebuilds_its_indexes_and_still_refuses_duplicates():
+    """PostgreSQL: TRUNCATE, the unique constraints dropped, COPY, built again by name."""
+    from django.db import IntegrityError, connection
+    from django.utils import timezone
+
+    from analytics.models import Recommendation
+    from analytics.writers import replace_range
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the index rebuild is PostgreSQL's")
+    customer, product = f.CustomerFactory(), f.ProductFactory()
+    before = _table_schema(Recommendation._meta.db_table)
+    assert [name for name, _ in before].count("recommendation_unique_rank") == 2  # + index
+    now = timezone.now()
+    frame = pd.DataFrame(
+        {"customer_id": [customer.pk], "product_id": [product.pk], "rank": [1], "score": [0.5]}
+    ).assign(computed_at=now)
+    assert replace_range(Recommendation, frame, field="computed_at", start=None, end=None) == 1
+    assert _table_schema(Recommendation._meta.db_table) == before
+    twice = pd.concat([frame, frame.assign(product_id=product.pk + 1)])  # rank 1 twice
+    with pytest.raises(IntegrityError):
+        replace_range(Recommendation, twice, field="computed_at", start=None, end=None)
+    assert list(Recommendation.objects.values_list("customer_id", "rank", "score")) == [
+        (customer.pk, 1, 0.5)
+    ]
+    assert _table_schema(Recommendation._meta.db_table) == before

@@ -73,3 +73,23 @@ def test_the_nightly_task_runs_the_same_steps(shop):
         "forecast",
     ]
     assert CustomerScore.objects.count() == 4
+
+
+def test_a_run_reads_the_paid_orders_and_lines_once_for_every_step(shop, monkeypatch):
+    # tags, kpis (and its inventory snapshot), affinity, recommendations and forecast all
+    # use the whole history of paid lines, or a recent slice of it; the paid orders serve
+    # tags and kpis. One read of each is shared by the whole run.
+    from analytics import loaders
+    from analytics.services.run import analytics_run
+
+    reads = []
+    for name in ("_paid_orders", "_paid_lines"):
+        read = getattr(loaders, name)
+        monkeypatch.setattr(
+            loaders, name, lambda read=read, name=name, **kw: reads.append(name) or read(**kw)
+        )
+    report = analytics_run(as_of=AS_OF)
+    assert [step.name for step in report.steps] == [
+        "scores", "tags", "segments", "kpis", "affinity", "recommendations", "forecast",
+    ]  # fmt: skip
+    assert sorted(reads) == ["_paid_lines", "_paid_orders"]

@@ -17,6 +17,8 @@ from analytics.writers import insert_frame
 from catalog.models import Order
 from customers.models import Customer, CustomerTag, Tag
 
+BATCH_SIZE = 5000  # links deleted per statement
+
 
 @dataclass(frozen=True)
 class TagsResult:
@@ -25,7 +27,8 @@ class TagsResult:
 
 
 def tags_compute(*, as_of: date) -> TagsResult:
-    """Recompute every computed tag as of ``as_of`` and replace its links in one transaction."""
+    """Recompute every computed tag as of ``as_of`` and bring its links in line, in one
+    transaction."""
     thresholds = TagThresholds(**settings.ANALYTICS["TAG_THRESHOLDS"])
     orders = loaders.paid_orders(as_of=as_of)
     lines = loaders.paid_lines(as_of=as_of)
@@ -59,6 +62,11 @@ def tags_compute(*, as_of: date) -> TagsResult:
 
 @transaction.atomic
 def _replace_links(tagged: pd.DataFrame) -> TagsResult:
+    """Bring the computed tags' links in line with ``tagged``: a computed link the rules
+    still give stays as it is, with the ``assigned_at`` of the day it came (since when the
+    customer carries the tag); links the rules no longer give (and links of a computed tag
+    added by hand or imported) go; new ones are written with COPY. A night changes a few
+    of the 50k links at 100k customers, so little is written."""
     skipped = []
     tags = {}
     for name, description in TAG_DESCRIPTIONS.items():
@@ -69,17 +77,30 @@ def _replace_links(tagged: pd.DataFrame) -> TagsResult:
             skipped.append(name)  # staff made a manual tag of that name: leave it alone
             continue
         tags[name] = tag.pk
-    CustomerTag.objects.filter(tag__in=tags.values()).delete()
-    kept = tagged[tagged["tag"].isin(list(tags))]
-    links = pd.DataFrame(
+    given = tagged[tagged["tag"].isin(list(tags))]
+    wanted = pd.DataFrame(
         {
-            "customer_id": kept["customer_id"].to_numpy(dtype="int64"),
-            "tag_id": kept["tag"].map(tags).to_numpy(dtype="int64"),
-            "source": CustomerTag.Source.COMPUTED.value,
-            "assigned_at": timezone.now(),
+            "customer_id": given["customer_id"].to_numpy(dtype="int64"),
+            "tag_id": given["tag"].map(tags).to_numpy(dtype="int64"),
         }
     )
-    insert_frame(CustomerTag, links)  # COPY on PostgreSQL: 5 times faster than bulk_create
+    current = pd.DataFrame.from_records(
+        CustomerTag.objects.filter(tag__in=tags.values()).values_list(
+            "pk", "customer_id", "tag_id", "source"
+        ),
+        columns=["pk", "customer_id", "tag_id", "source"],
+    )
+    current = current.merge(wanted, how="left", on=["customer_id", "tag_id"], indicator=True)
+    kept = (current["_merge"] == "both") & (current["source"] == CustomerTag.Source.COMPUTED)
+    stale = current.loc[~kept, "pk"].tolist()
+    for first in range(0, len(stale), BATCH_SIZE):
+        CustomerTag.objects.filter(pk__in=stale[first : first + BATCH_SIZE]).delete()
+    new = wanted.merge(current.loc[kept, ["customer_id", "tag_id"]], how="left", indicator=True)
+    new = new.loc[new["_merge"] == "left_only", ["customer_id", "tag_id"]]
+    insert_frame(  # COPY on PostgreSQL
+        CustomerTag,
+        new.assign(source=CustomerTag.Source.COMPUTED.value, assigned_at=timezone.now()),
+    )
     counts = tagged["tag"].value_counts()
     return TagsResult(
         assigned={name: int(counts.get(name, 0)) for name in tags}, skipped=tuple(skipped)

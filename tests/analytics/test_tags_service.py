@@ -80,3 +80,23 @@ def test_links_are_written_in_bulk_with_one_source_and_one_assigned_at(
     assert sorted(links.values_list("customer_id", flat=True)) == sorted(c.pk for c in customers)
     assert set(links.values_list("source", flat=True)) == {"computed"}
     assert links.values("assigned_at").distinct().count() == 1
+
+
+def test_a_link_the_rules_still_give_keeps_the_day_it_came(settings):
+    # sharer: 5 shares -> koc-candidate on both runs; bargain: 2 discounted orders ->
+    # price-sensitive on the first run only, once the threshold is raised to 3 orders.
+    sharer, bargain = f.CustomerFactory(name="sharer"), f.CustomerFactory(name="bargain")
+    for days in range(5):
+        f.EventFactory(customer=sharer, type="share", occurred_at=at(days))
+    for days in (3, 10):
+        f.OrderFactory(customer=bargain, created_at=at(days), discount_total=Decimal("5"))
+    tags_compute(as_of=AS_OF)
+    first = dict(CustomerTag.objects.values_list("customer__name", "assigned_at"))
+    assert set(first) == {"sharer", "bargain"}
+
+    settings.ANALYTICS = {**settings.ANALYTICS, "TAG_THRESHOLDS": {"price_min_orders": 3}}
+    for days in (1, 2):  # 2 more shares: sharer's tag stays
+        f.EventFactory(customer=sharer, type="share", occurred_at=at(days))
+    tags_compute(as_of=AS_OF)
+    second = dict(CustomerTag.objects.values_list("customer__name", "assigned_at"))
+    assert second == {"sharer": first["sharer"]}  # unchanged, bargain's link gone

@@ -39,12 +39,15 @@ def read_sql(
     columns: Sequence[str],
     datetimes: Sequence[str] = (),
     arrays: bool = False,
+    split: bool = True,
 ) -> pd.DataFrame:
     """Run ``sql`` and return its rows as a frame with ``columns``.
 
     ``datetimes`` are converted from UTC to naive local time (``settings.TIME_ZONE``).
     ``arrays``: every column is a number or a timestamp and never NULL (COALESCE it), so
     on PostgreSQL the rows can come as one binary array per column (:func:`_read_arrays`).
+    ``split``: False reads such arrays in one statement, never in halves; for a statement
+    whose every half would do the whole of its work (see :func:`_paid_orders`).
     """
     # As the ORM does: SQLite stores naive UTC text, so aware datetimes must be adapted.
     params = [
@@ -52,7 +55,7 @@ def read_sql(
         for p in params
     ]
     if arrays and connection.vendor == "postgresql":
-        frame = _read_arrays(sql, params, columns)
+        frame = _read_arrays(sql, params, columns, split=split)
         for column in datetimes:
             frame[column] = to_local(frame[column])
         return frame
@@ -98,7 +101,9 @@ class _RawArray(Loader):
         return bytes(data)
 
 
-def _read_arrays(sql: str, params: Sequence, columns: Sequence[str]) -> pd.DataFrame:
+def _read_arrays(
+    sql: str, params: Sequence, columns: Sequence[str], *, split: bool = True
+) -> pd.DataFrame:
     """The rows of ``sql`` as one ``array_agg`` per column, sent in PostgreSQL's binary
     format and read straight into numpy: no per-row work in Python, and the database
     sends machine numbers instead of formatting text (a million orders: about a third of
@@ -116,7 +121,7 @@ def _read_arrays(sql: str, params: Sequence, columns: Sequence[str]) -> pd.DataF
         f"SELECT {', '.join(f'array_agg(t.{n})' for n in names)} "
         f"FROM ({sql}) AS t({', '.join(names)})"
     )
-    parts = 1 if connection.in_atomic_block else READ_PARTS
+    parts = 1 if connection.in_atomic_block or not split else READ_PARTS
     if parts == 1:
         rows = [_fetch_arrays(connection, statement, params)]
     else:
@@ -321,6 +326,10 @@ def _paid_orders(
         ],
         datetimes=["paid_at"],
         arrays=True,
+        # The cost of goods is summed over the lines before the parity of o.id could filter
+        # them: each half would aggregate every line, twice the work of one statement
+        # (9.5 s instead of 5.2 s for the whole history at 2.5M lines).
+        split=False,
     )
     _ids_of(frame, "customer_id", "channel_id")
     money = ["paid_total", "discount_total", "logistics_cost", "refunds", "cogs", "commission_rate"]

@@ -240,3 +240,23 @@ def test_array_reads_split_over_two_connections_give_the_same_rows(monkeypatch):
         split.sort_values(key, ignore_index=True), single.sort_values(key, ignore_index=True)
     )
     assert len(single) == 7 and single["customer_id"].isna().sum() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_paid_orders_are_read_in_one_statement_the_lines_in_halves(monkeypatch):
+    """Each half of the paid orders would sum the cost of goods of every line (PostgreSQL)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("binary array reads are PostgreSQL's")
+    order = f.OrderFactory(paid_at=utc(2026, 6, 3, 10), created_at=utc(2026, 6, 3, 9))
+    f.OrderLineFactory(order=order, quantity=2, unit_cost=Decimal("4.00"))
+    apart = []
+    fetch = loaders._fetch_arrays_apart
+    monkeypatch.setattr(
+        loaders, "_fetch_arrays_apart", lambda *args: apart.append(args) or fetch(*args)
+    )
+    orders = loaders.paid_orders(as_of=date(2026, 6, 30))
+    assert (apart, orders["cogs"].tolist()) == ([], [8.0])
+    loaders.paid_lines(as_of=date(2026, 6, 30))
+    assert len(apart) == loaders.READ_PARTS - 1

@@ -147,8 +147,12 @@ def _copy_column(values: pd.Series, field: models.Field) -> list[str]:
     missing = values.isna().to_numpy()
     kind = values.dtype.kind
     if kind in "iu" or (kind == "f" and isinstance(field, models.IntegerField | models.ForeignKey)):
-        numbers = values.to_numpy(dtype="float64", na_value=0.0) if missing.any() else values
-        text = list(map(str, np.asarray(numbers).astype("int64").tolist()))
+        numbers = np.asarray(
+            values.to_numpy(dtype="float64", na_value=0.0) if missing.any() else values
+        )
+        if kind == "f" and not np.array_equal(numbers, np.trunc(numbers)):
+            raise ValueError(f"{field.name}: a value with a fraction for an integer column")
+        text = list(map(str, numbers.astype("int64").tolist()))
     elif kind == "f":
         text = list(map(str, values.to_numpy(dtype="float64").tolist()))
     elif kind == "b" and not missing.any():

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from analytics.models import CustomerScore, ProductAffinity
-from analytics.writers import upsert_frame
+from analytics.writers import _copy_column, upsert_frame
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +155,10 @@ def test_a_whole_table_replace_rebuilds_its_indexes_and_still_refuses_duplicates
         (customer.pk, 1, 0.5)
     ]
     assert _table_schema(Recommendation._meta.db_table) == before
+
+
+def test_copy_text_refuses_a_fraction_for_an_integer_column():
+    field = CustomerScore._meta.get_field("frequency")
+    assert _copy_column(pd.Series([2.0, None]), field) == ["2", "\\N"]
+    with pytest.raises(ValueError, match="frequency"):
+        _copy_column(pd.Series([2.5]), field)

@@ -257,6 +257,21 @@ def _paid_between(as_of: date, since: date | None) -> tuple[str, list]:
     return where, params
 
 
+def _returns(since: date | None, *, key: str, columns: dict[str, str]) -> tuple[str, list[str]]:
+    """How a read of paid orders (alias ``o``) or lines (``ol``) gets the sums of their
+    returns: a LEFT JOIN and the selected expressions. A read of every order sums the
+    returns table once and joins it; a read from ``since`` probes each row's own returns,
+    since summing every return of the shop would cost more than the short read itself."""
+    on = {"order_id": "o.id", "order_line_id": "ol.id"}[key]
+    if since is not None:
+        probe = f"(SELECT SUM({{}}) FROM {_t(Return)} r WHERE r.{key} = {on})"
+        return "", [f"COALESCE({probe.format(expr)}, 0)" for expr in columns.values()]
+    sums = ", ".join(f"SUM({expr}) AS {name}" for name, expr in columns.items())
+    join = f"""LEFT JOIN (SELECT {key}, {sums} FROM {_t(Return)} WHERE {key} IS NOT NULL
+                          GROUP BY {key}) r ON r.{key} = {on}"""
+    return join, [f"COALESCE(r.{name}, 0)" for name in columns]
+
+
 def paid_orders(
     *, as_of: date, since: date | None = None, cogs_from: date | None = None
 ) -> pd.DataFrame:
@@ -289,6 +304,7 @@ def _paid_orders(
     if cost_from is not None:
         lines_of = f"WHERE order_id IN (SELECT id FROM {_t(Order)} WHERE paid_at >= %s)"
         lines_params = [day_start(cost_from)]
+    returns_join, (refunds,) = _returns(since, key="order_id", columns={"refunds": "refund_amount"})
     cogs = "COALESCE(l.cogs, 0)"
     select_params: list = []
     if cogs_from is not None:
@@ -297,12 +313,11 @@ def _paid_orders(
     sql = f"""
         SELECT o.id, {_id("o.customer_id")}, {_id("o.channel_id")}, o.paid_at,
                {_float("o.paid_total")}, {_float("o.discount_total")},
-               {_float("o.logistics_cost")}, {_float("COALESCE(r.refunds, 0)")},
+               {_float("o.logistics_cost")}, {_float(refunds)},
                {_float(cogs, nullable=cogs_from is not None)},
                {_float("COALESCE(c.commission_rate, 0)")}
         FROM {_t(Order)} o
-        LEFT JOIN (SELECT order_id, SUM(refund_amount) AS refunds FROM {_t(Return)}
-                   GROUP BY order_id) r ON r.order_id = o.id
+        {returns_join}
         LEFT JOIN (SELECT order_id, SUM(quantity * unit_cost) AS cogs FROM {_t(OrderLine)}
                    {lines_of} GROUP BY order_id) l ON l.order_id = o.id
         LEFT JOIN {_t(Channel)} c ON c.id = o.channel_id
@@ -351,17 +366,18 @@ def _paid_lines(*, as_of: date, since: date | None = None) -> pd.DataFrame:
     (quantity × unit_price − discount), returned_quantity, refund_amount.
     """
     where, params = _paid_between(as_of, since)
+    returns_join, returned = _returns(
+        since, key="order_line_id", columns={"quantity": "quantity", "refund": "refund_amount"}
+    )
     # The catalogue columns are mapped from two small tables afterwards: joining them here
     # would widen millions of rows in the database and on the wire.
     sql = f"""
         SELECT ol.order_id, {_id("o.customer_id")}, {_id("o.channel_id")}, o.paid_at,
                ol.sku_id, ol.quantity, {_float("ol.unit_price")}, {_float("ol.unit_cost")},
-               {_float("ol.discount")}, COALESCE(r.quantity, 0), {_float("COALESCE(r.refund, 0)")}
+               {_float("ol.discount")}, {returned[0]}, {_float(returned[1])}
         FROM {_t(OrderLine)} ol
         JOIN {_t(Order)} o ON o.id = ol.order_id
-        LEFT JOIN (SELECT order_line_id, SUM(quantity) AS quantity, SUM(refund_amount) AS refund
-                   FROM {_t(Return)} WHERE order_line_id IS NOT NULL
-                   GROUP BY order_line_id) r ON r.order_line_id = ol.id
+        {returns_join}
         WHERE {where}
     """
     frame = read_sql(

@@ -13,6 +13,8 @@ from analytics.models import (
     ActivityCell,
     Cohort,
     CohortCell,
+    CohortDay,
+    CustomerRecency,
     CustomerScore,
     DailyKPI,
     Event,
@@ -26,6 +28,7 @@ from analytics.models import (
     Recommendation,
     Segment,
     SegmentMember,
+    SkuSales,
 )
 from analytics.segment_rules import RuleError
 from analytics.selectors import segment_rule_preview
@@ -349,7 +352,6 @@ class CohortAdmin(ComputedAdmin):
     list_display = ["month", "channel", "customers", "matured_30d", "repurchased_30d"]
     list_filter = ["channel"]
     list_select_related = ["channel"]
-    exclude = ["intervals"]
 
 
 @admin.register(CohortCell)
@@ -357,6 +359,30 @@ class CohortCellAdmin(ComputedAdmin):
     list_display = ["month", "channel", "months_since", "customers", "orders", "revenue"]
     list_filter = ["channel", "months_since"]
     list_select_related = ["channel"]
+    exclude = ["intervals"]
+
+
+@admin.register(CohortDay)
+class CohortDayAdmin(ComputedAdmin):
+    list_display = ["date", "month", "channel", "customers", "orders", "revenue"]
+    list_filter = ["channel"]
+    list_select_related = ["channel"]
+    date_hierarchy = "date"
+    exclude = ["intervals"]
+
+
+@admin.register(CustomerRecency)
+class CustomerRecencyAdmin(ComputedAdmin):
+    list_display = ["date"]
+    date_hierarchy = "date"
+
+
+@admin.register(SkuSales)
+class SkuSalesAdmin(ComputedAdmin):
+    list_display = ["date", "sku", "units", "cost"]
+    list_select_related = ["sku"]
+    search_fields = ["=sku__code"]
+    date_hierarchy = "date"
 
 
 @admin.register(InventorySnapshot)

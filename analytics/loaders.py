@@ -580,3 +580,143 @@ def _ids_of(frame: pd.DataFrame, *columns: str) -> None:
             frame[column] = values.where(values >= 0).astype("float64")
         else:
             frame[column] = values.astype("int64")
+
+
+# --- Incremental KPIs: what the days before a recomputation left ---------------------------
+
+
+def first_paid_day(*, as_of: date) -> date | None:
+    """The local day of the first paid order up to the end of ``as_of`` (None: no paid order)."""
+    where, params = _paid_between(as_of, None)
+    frame = read_sql(
+        f"SELECT {_ts('MIN(o.paid_at)')} FROM {_t(Order)} o WHERE {where}",
+        params,
+        columns=["paid_at"],
+        datetimes=["paid_at"],
+    )
+    first = frame["paid_at"].iloc[0] if len(frame) else pd.NaT
+    return None if pd.isna(first) else first.date()
+
+
+def prior_orders(*, since: date, as_of: date) -> pd.DataFrame:
+    """For each customer with a paid order from ``since`` to the end of ``as_of`` who had
+    paid orders before ``since``: the first paid order (time, channel) and the last two
+    before ``since``.
+
+    Columns (``metrics.recency.PRIOR_COLUMNS``): customer_id, first_paid_at,
+    first_channel_id (NaN: none), last_paid_at, previous_paid_at (NaT when only one).
+    Orders tied on paid_at are ordered by id, as everywhere.
+    """
+    paid = f"status IN ({', '.join(['%s'] * len(PAID))})"
+
+    def earlier(column: str, order: str, offset: int = 0) -> str:
+        # One probe of the (customer, paid_at) index per customer and value.
+        return f"""(SELECT {column} FROM {_t(Order)} o
+                    WHERE o.customer_id = w.customer_id AND o.{paid} AND o.paid_at < %s
+                    ORDER BY {order} LIMIT 1 OFFSET {offset})"""
+
+    first, last = "o.paid_at, o.id", "o.paid_at DESC, o.id DESC"
+    sql = f"""
+        SELECT customer_id, {_ts("first_paid_at")}, first_channel_id, {_ts("last_paid_at")},
+               {_ts("previous_paid_at")}
+        FROM (
+            SELECT w.customer_id,
+                   {earlier("o.paid_at", first)} AS first_paid_at,
+                   {earlier("o.channel_id", first)} AS first_channel_id,
+                   {earlier("o.paid_at", last)} AS last_paid_at,
+                   {earlier("o.paid_at", last, 1)} AS previous_paid_at
+            FROM (SELECT DISTINCT customer_id FROM {_t(Order)}
+                  WHERE {paid} AND paid_at >= %s AND paid_at < %s
+                  AND customer_id IS NOT NULL) w
+        ) prior
+    """
+    probe = [*PAID, day_start(since)]
+    params = [*probe * 4, *PAID, day_start(since), day_end(as_of)]
+    frame = read_sql(
+        sql,
+        params,
+        columns=[
+            "customer_id",
+            "first_paid_at",
+            "first_channel_id",
+            "last_paid_at",
+            "previous_paid_at",
+        ],
+        datetimes=["first_paid_at", "last_paid_at", "previous_paid_at"],
+    )
+    frame["first_channel_id"] = frame["first_channel_id"].astype("float64")
+    return frame[frame["last_paid_at"].notna()].reset_index(drop=True)
+
+
+def prior_events(*, since: date, as_of: date, days: int = 30) -> pd.DataFrame:
+    """For each customer with an event from ``since`` to the end of ``as_of``: their latest
+    event in the ``days`` days before ``since`` (no row when none).
+
+    Columns: customer_id, last_active_at (local).
+    """
+    sql = f"""
+        SELECT customer_id, {_ts("last_active_at")} FROM (
+            SELECT w.customer_id,
+                   (SELECT MAX(e.occurred_at) FROM {_t(Event)} e
+                    WHERE e.customer_id = w.customer_id
+                    AND e.occurred_at >= %s AND e.occurred_at < %s) AS last_active_at
+            FROM (SELECT DISTINCT customer_id FROM {_t(Event)}
+                  WHERE occurred_at >= %s AND occurred_at < %s AND customer_id IS NOT NULL) w
+        ) prior
+    """
+    params = [
+        day_start(since - timedelta(days=days)),
+        day_start(since),
+        day_start(since),
+        day_end(as_of),
+    ]
+    frame = read_sql(
+        sql, params, columns=["customer_id", "last_active_at"], datetimes=["last_active_at"]
+    )
+    return frame[frame["last_active_at"].notna()].reset_index(drop=True)
+
+
+RECENCY_COLUMNS = [
+    "date", "latest_order", "previous_order", "returned", "latest_event", "first_orders",
+    "second_orders",
+]  # fmt: skip
+
+
+def customer_recency(
+    *, start: date | None, end: date, columns: Sequence[str] = RECENCY_COLUMNS
+) -> pd.DataFrame:
+    """The stored ``CustomerRecency`` days from ``start`` (None: the first) to ``end``, in
+    ``metrics.recency.Recency.to_records``' columns (``date`` and ``columns``)."""
+    from analytics.models import CustomerRecency
+
+    rows = CustomerRecency.objects.filter(date__lte=end)
+    if start is not None:
+        rows = rows.filter(date__gte=start)
+    names = ["date", *(c for c in columns if c != "date")]
+    return pd.DataFrame.from_records(list(rows.values_list(*names)), columns=names)
+
+
+def cohort_days(*, start: date, end: date) -> pd.DataFrame:
+    """The stored ``CohortDay`` rows of ``start`` … ``end``: date, month, channel_id (NaN:
+    none), customers, orders, revenue (float), intervals ({days: count})."""
+    from analytics.models import CohortDay
+
+    names = ["date", "month", "channel_id", "customers", "orders", "revenue", "intervals"]
+    rows = CohortDay.objects.filter(date__gte=start, date__lte=end).values_list(*names)
+    frame = pd.DataFrame.from_records(list(rows), columns=names)
+    return frame.astype({"channel_id": "float64", "revenue": "float64"})
+
+
+def sku_sales(*, start: date, end: date) -> pd.DataFrame:
+    """Units sold and their cost at sale per SKU and day of ``start`` … ``end`` (the stored
+    ``SkuSales``), in the shape of paid lines: sku_id, paid_at (the day), quantity, cogs."""
+    from analytics.models import SkuSales
+
+    sql = f"""
+        SELECT sku_id, date, units, cost FROM {_t(SkuSales)}
+        WHERE date >= %s AND date <= %s
+    """
+    frame = read_sql(sql, [start, end], columns=["sku_id", "paid_at", "quantity", "cogs"])
+    frame["paid_at"] = pd.to_datetime(frame["paid_at"])
+    frame["cogs"] = frame["cogs"].astype("float64")
+    return frame

@@ -374,10 +374,9 @@ class ActivityCell(models.Model):
 class Cohort(models.Model):
     """Customers whose first paid order fell in one month, by that order's channel.
 
-    Written in full by each kpis step. ``repurchased_30d`` counts, among ``matured_30d``
-    (first order at least 30 days before the run's as_of), those with another paid order
-    within 30 days of the first; ``intervals`` is a histogram {days: count} of the days
-    between consecutive paid orders of the cohort's customers (for the median interval).
+    Rewritten by each kpis step from the stored ``CustomerRecency`` days. ``repurchased_30d``
+    counts, among ``matured_30d`` (first order at least 30 days before the run's as_of),
+    those with another paid order within 30 days of the first.
     """
 
     month = models.DateField(help_text=_("First day of the month of the first paid order."))
@@ -393,7 +392,6 @@ class Cohort(models.Model):
     customers = models.PositiveIntegerField()
     matured_30d = models.PositiveIntegerField()
     repurchased_30d = models.PositiveIntegerField()
-    intervals = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["month", "channel"]
@@ -407,7 +405,10 @@ class Cohort(models.Model):
 
 class CohortCell(models.Model):
     """One cohort's activity in its ``months_since``-th month: customers with a paid order
-    that month, their paid orders and net revenue."""
+    that month, their paid orders and net revenue, and ``intervals``, a histogram
+    {days: count} of the days between each of those orders and the customer's previous paid
+    order (for the median repurchase interval). The sum of the ``CohortDay`` rows of that
+    month; the kpis step rewrites the months from the first one it recomputes."""
 
     month = models.DateField()
     channel = models.ForeignKey(
@@ -423,6 +424,7 @@ class CohortCell(models.Model):
     customers = models.PositiveIntegerField()
     orders = models.PositiveIntegerField()
     revenue = models.DecimalField(max_digits=14, decimal_places=2)
+    intervals = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["month", "channel", "months_since"]
@@ -434,6 +436,92 @@ class CohortCell(models.Model):
 
     def __str__(self) -> str:
         return f"cohort {self.month:%Y-%m} +{self.months_since}: {self.customers}"
+
+
+class CohortDay(models.Model):
+    """One day's paid orders of one cohort (month and channel of the first paid order):
+    customers whose first paid order of that calendar month fell on the day, paid orders,
+    net revenue and the interval histogram, as in ``CohortCell``. Summed into ``CohortCell``
+    by calendar month; kept per day so that recomputing from a day on reads only the days
+    from then. Written by the kpis step for every day it recomputes."""
+
+    date = models.DateField()
+    month = models.DateField()
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    customers = models.PositiveIntegerField()
+    orders = models.PositiveIntegerField()
+    revenue = models.DecimalField(max_digits=14, decimal_places=2)
+    intervals = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-date", "month", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "month", "channel"], name="cohortday_unique_cell"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} cohort {self.month:%Y-%m}: {self.customers}"
+
+
+class CustomerRecency(models.Model):
+    """How long ago the customers had last ordered and been active at the end of one day,
+    as histograms (``analytics.metrics.recency``): the state the trailing-window KPIs
+    (repurchase, churn, win-back, 30-day repurchase, DAU, MAU) and the cohorts' 30-day
+    repurchase are counted from, so that recomputing from a day on needs only the orders
+    and events from then. Written by the kpis step for every day it recomputes.
+
+    latest_order, previous_order: customers by days since their latest and second-latest
+    paid order (index = days; the last entry counts that many days or more); returned:
+    customers ordering that day after 92 … 121 (or more) days without; latest_event:
+    customers by days since their latest event (0–29); first_orders: {channel id or "":
+    customers whose first paid order was that day}; second_orders: {channel id or "":
+    [customers whose second paid order was that day, 0 … 30 days after the first]}."""
+
+    date = models.DateField(unique=True)
+    latest_order = models.JSONField(default=list)
+    previous_order = models.JSONField(default=list)
+    returned = models.JSONField(default=list)
+    latest_event = models.JSONField(default=list)
+    first_orders = models.JSONField(default=dict)
+    second_orders = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name_plural = "customer recency"
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"customer recency {self.date}"
+
+
+class SkuSales(models.Model):
+    """Units of one SKU sold on one day (paid orders, by paid_at) and their cost at sale:
+    the source of the inventory snapshot's sums over the last 30, 28 and 60 days. Written
+    by the kpis step for every day it recomputes."""
+
+    date = models.DateField()
+    sku = models.ForeignKey(
+        SKU, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    units = models.PositiveIntegerField()
+    cost = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name_plural = "SKU sales"
+        ordering = ["-date", "sku"]
+        constraints = [models.UniqueConstraint(fields=["date", "sku"], name="skusales_unique_cell")]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id} {self.date}: {self.units}"
 
 
 class InventorySnapshot(models.Model):

@@ -10,16 +10,21 @@ timestamps, money as float64).
 - :func:`product_sales`: per (day of paid_at, product, order channel): units, paid orders
   with the product, revenue (Σ net line amount), cost (Σ quantity × unit cost at sale),
   returned units (of those lines).
+- :func:`sku_sales`: per (day of paid_at, SKU): units and cost (Σ quantity × unit cost at
+  sale), the inventory snapshot's source.
 - :func:`product_reviews`: per (day of created_at, product): reviews, positive reviews
   (rating ≥ ``positive_rating``).
 - :func:`activity_cells`: per (day, local hour, leaf category): events (of products in the
   category) and distinct paid orders (with a line in the category, by paid_at); the rows
   with a NaN category hold the totals (all events, all paid orders).
-- :func:`cohort_facts`: per (month of the first paid order, channel of that order):
-  customers, the 30-day repurchase counts of ``repurchase.repurchase_rate_30d`` and a
-  histogram of the days between consecutive paid orders (``repurchase_interval``); and per
-  (month, channel, months since): active customers, paid orders, net revenue, as in
-  ``cohorts.cohort_retention``.
+- :func:`cohort_days`: per (day, month of the first paid order, channel of that order):
+  customers whose first paid order of that calendar month fell on the day, paid orders, net
+  revenue and a histogram of the days since each order's previous paid order (for
+  ``repurchase_interval``); :func:`cohort_cells` sums them per (month, channel, months
+  since): active customers, paid orders, net revenue as in ``cohorts.cohort_retention``,
+  and the histogram; :func:`cohorts` counts per (month, channel) the customers and the
+  30-day repurchase counts of ``repurchase.repurchase_rate_30d`` from the first and second
+  orders of ``recency``. :func:`cohort_facts` chains them over all paid orders.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from analytics.metrics.lifecycle import order_days
+from analytics.metrics.recency import NONE, order_days, order_recency
 
 SALES_COLUMNS = [
     "date",
@@ -41,10 +46,20 @@ SALES_COLUMNS = [
     "cost",
     "returned_units",
 ]
+SKU_SALES_COLUMNS = ["date", "sku_id", "units", "cost"]
 REVIEW_COLUMNS = ["date", "product_id", "reviews", "positive_reviews"]
 ACTIVITY_COLUMNS = ["date", "hour", "category_id", "events", "orders"]
-COHORT_COLUMNS = ["month", "channel_id", "customers", "matured_30d", "repurchased_30d", "intervals"]
-CELL_COLUMNS = ["month", "channel_id", "months_since", "customers", "orders", "revenue"]
+COHORT_COLUMNS = ["month", "channel_id", "customers", "matured_30d", "repurchased_30d"]
+CELL_COLUMNS = [
+    "month",
+    "channel_id",
+    "months_since",
+    "customers",
+    "orders",
+    "revenue",
+    "intervals",
+]
+COHORT_DAY_COLUMNS = ["date", "month", "channel_id", "customers", "orders", "revenue", "intervals"]
 REPURCHASE_DAYS = 30
 
 
@@ -69,6 +84,22 @@ def product_sales(lines: pd.DataFrame) -> pd.DataFrame:
     sales["channel_id"] = sales["channel_id"].where(sales["channel_id"] >= 0)
     sales["date"] = sales["date"].dt.date
     return sales[SALES_COLUMNS]
+
+
+def sku_sales(lines: pd.DataFrame) -> pd.DataFrame:
+    """``lines``: paid lines with paid_at, sku_id, quantity, unit_cost."""
+    if lines.empty:
+        return pd.DataFrame(columns=SKU_SALES_COLUMNS)
+    frame = lines.assign(
+        date=lines["paid_at"].dt.normalize(), cost=lines["quantity"] * lines["unit_cost"]
+    )
+    sales = (
+        frame.groupby(["date", "sku_id"], sort=True)
+        .agg(units=("quantity", "sum"), cost=("cost", "sum"))
+        .reset_index()
+    )
+    sales["date"] = sales["date"].dt.date
+    return sales[SKU_SALES_COLUMNS]
 
 
 def product_reviews(reviews: pd.DataFrame, *, positive_rating: int = 4) -> pd.DataFrame:
@@ -136,66 +167,141 @@ def activity_cells(
 
 def cohort_facts(orders: pd.DataFrame, *, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``orders``: paid orders with customer_id (NaN for guests: left out), order_id,
-    channel_id, paid_at, net_amount. Returns (cohorts, cells) with the module's columns."""
-    frame = order_days(
-        orders, as_of=as_of, columns=["order_id", "channel_id", "paid_at", "net_amount"]
-    )
-    if frame.empty:
+    channel_id, paid_at, net_amount. Returns (cohorts, cells) with the module's columns, as
+    the kpis step stores them from the same parts one day at a time."""
+    orders = orders[orders["paid_at"] < pd.Timestamp(as_of + timedelta(days=1))]
+    days = order_days(orders)
+    if days.empty:
         return pd.DataFrame(columns=COHORT_COLUMNS), pd.DataFrame(columns=CELL_COLUMNS)
-    frame = frame.sort_values(["customer_id", "paid_at", "order_id"], kind="stable")
-    position = frame.groupby("customer_id").cumcount().to_numpy()
-    first = frame[position == 0].set_index("customer_id")
-    frame["month"] = frame["customer_id"].map(first["day"].dt.to_period("M").dt.start_time)
-    frame["first_channel"] = frame["customer_id"].map(first["channel_id"]).fillna(-1)
-    frame["first_day"] = frame["customer_id"].map(first["day"])
-    order_month = frame["day"].dt.to_period("M")
-    frame["months_since"] = (
-        (order_month.dt.year - frame["month"].dt.year) * 12
-        + order_month.dt.month
-        - frame["month"].dt.month
-    )
-    keys = ["month", "first_channel"]
-
-    cells = (
-        frame.groupby([*keys, "months_since"], sort=True)
-        .agg(
-            customers=("customer_id", "nunique"),
-            orders=("order_id", "size"),
-            revenue=("net_amount", "sum"),
-        )
-        .reset_index()
+    first = date(1970, 1, 1) + timedelta(days=int(days["day"].min()))
+    recency = order_recency(days, start=first, end=as_of, before=None)
+    return (
+        cohorts(recency.first_orders, recency.second_orders, as_of=as_of),
+        cohort_cells(cohort_days(days)),
     )
 
-    matured_first = first["day"] <= pd.Timestamp(as_of - timedelta(days=REPURCHASE_DAYS))
-    follow_up = (position > 0) & (
-        (frame["day"] - frame["first_day"]).dt.days.to_numpy() <= REPURCHASE_DAYS
+
+def cohort_days(days: pd.DataFrame) -> pd.DataFrame:
+    """``days``: ``recency.order_days`` rows. One row per (date, month, channel_id) with
+    COHORT_DAY_COLUMNS; channel_id NaN for first orders without one; intervals {days: pairs}
+    with the days as text (JSON keys)."""
+    if days.empty:
+        return pd.DataFrame(columns=COHORT_DAY_COLUMNS)
+    t = days["day"].to_numpy()
+    previous = days["previous_day"].to_numpy()
+    has_previous = previous != NONE
+    month = _month_start(days["first_day"].to_numpy())
+    first_in_month = ~has_previous | (
+        _month_start(np.where(has_previous, previous, t)) != _month_start(t)
     )
-    repeaters = set(frame.loc[follow_up, "customer_id"])
-    people = frame[position == 0][[*keys, "customer_id"]].copy()
-    people["matured"] = people["customer_id"].map(matured_first).to_numpy()
-    people["repurchased"] = people["matured"] & people["customer_id"].isin(repeaters)
-    cohorts = (
-        people.groupby(keys, sort=True)
-        .agg(
-            customers=("customer_id", "size"),
-            matured_30d=("matured", "sum"),
-            repurchased_30d=("repurchased", "sum"),
-        )
-        .reset_index()
+    keyed = pd.DataFrame(
+        {
+            "date": t,
+            "month": month,
+            "channel_id": days["first_channel_id"].fillna(-1).to_numpy(),
+            "customers": first_in_month.astype("int64"),
+            "orders": days["orders"].to_numpy(),
+            "revenue": days["net_amount"].to_numpy(),
+        }
     )
-    gaps = frame.groupby("customer_id")["day"].diff().dt.days
-    pairs = frame.assign(gap=gaps).dropna(subset=["gap"])
-    histogram = pairs.groupby([*keys, pairs["gap"].astype("int64")]).size()
-    intervals = {
-        key: {str(int(days)): int(count) for days, count in series.droplevel(keys).items()}
-        for key, series in histogram.groupby(level=keys)
-    }
-    cohorts["intervals"] = [
-        intervals.get((month, channel), {})
-        for month, channel in zip(cohorts["month"], cohorts["first_channel"], strict=True)
+    keys = ["date", "month", "channel_id"]
+    table = keyed.groupby(keys, sort=True)[["customers", "orders", "revenue"]].sum().reset_index()
+    # Each day's orders pair with the one before: the first with the previous order day,
+    # the others with an order of the same day.
+    orders = days["orders"].to_numpy()
+    pairs = pd.concat(
+        [
+            keyed.loc[has_previous, keys].assign(days=(t - previous)[has_previous], pairs=1),
+            keyed.loc[orders > 1, keys].assign(days=0, pairs=orders[orders > 1] - 1),
+        ]
+    )
+    table["intervals"] = (
+        _histograms(pairs, keys).reindex(pd.MultiIndex.from_frame(table[keys])).to_numpy()
+    )
+    table["intervals"] = [h if isinstance(h, dict) else {} for h in table["intervals"]]
+    table["date"] = pd.to_datetime(table["date"], unit="D").dt.date
+    table["month"] = pd.to_datetime(table["month"], unit="D")
+    return _finish(table)[COHORT_DAY_COLUMNS]
+
+
+def cohort_cells(days: pd.DataFrame) -> pd.DataFrame:
+    """Sum :func:`cohort_days` rows (date, month, channel_id, customers, orders, revenue,
+    intervals) per (month, channel_id, months since the month): CELL_COLUMNS."""
+    if days.empty:
+        return pd.DataFrame(columns=CELL_COLUMNS)
+    when = pd.to_datetime(days["date"])
+    month = pd.to_datetime(days["month"])
+    keyed = days.assign(
+        channel_id=days["channel_id"].fillna(-1),
+        months_since=(when.dt.year - month.dt.year) * 12 + when.dt.month - month.dt.month,
+        month=month,
+    )
+    keys = ["month", "channel_id", "months_since"]
+    cells = keyed.groupby(keys, sort=True)[["customers", "orders", "revenue"]].sum().reset_index()
+    merged: dict[tuple, dict[str, int]] = {}
+    for key, intervals in zip(
+        keyed[keys].itertuples(index=False, name=None), keyed["intervals"], strict=True
+    ):
+        histogram = merged.setdefault(key, {})
+        for days_between, count in intervals.items():
+            histogram[days_between] = histogram.get(days_between, 0) + count
+    cells["intervals"] = [
+        dict(sorted(merged[key].items(), key=lambda item: int(item[0])))
+        for key in cells[keys].itertuples(index=False, name=None)
     ]
-    cohorts, cells = (_finish(cohorts), _finish(cells))
-    return cohorts[COHORT_COLUMNS], cells[CELL_COLUMNS]
+    return _finish(cells)[CELL_COLUMNS]
+
+
+def cohorts(
+    first_orders: pd.DataFrame, second_orders: pd.DataFrame, *, as_of: date
+) -> pd.DataFrame:
+    """Per (month of the first paid order, its channel): customers, matured_30d (first order
+    at least 30 days before ``as_of``) and repurchased_30d (of those, a second paid order
+    within 30 days of the first). ``first_orders``: day, channel_id, customers;
+    ``second_orders``: day, channel_id, days_after_first, customers — as in
+    ``recency.Recency``."""
+    if first_orders.empty:
+        return pd.DataFrame(columns=COHORT_COLUMNS)
+    matured_until = pd.Timestamp(as_of - timedelta(days=REPURCHASE_DAYS))
+    firsts = first_orders.assign(
+        month=first_orders["day"].dt.to_period("M").dt.start_time,
+        channel_id=first_orders["channel_id"].fillna(-1),
+        matured_30d=first_orders["customers"].where(first_orders["day"] <= matured_until, 0),
+    )
+    first_day = second_orders["day"] - pd.to_timedelta(second_orders["days_after_first"], unit="D")
+    seconds = second_orders[first_day <= matured_until].assign(
+        month=first_day.dt.to_period("M").dt.start_time,
+        channel_id=second_orders["channel_id"].fillna(-1),
+    )
+    keys = ["month", "channel_id"]
+    table = firsts.groupby(keys, sort=True)[["customers", "matured_30d"]].sum()
+    table["repurchased_30d"] = (
+        seconds.groupby(keys)["customers"].sum().reindex(table.index, fill_value=0)
+    )
+    return _finish(table.reset_index().astype({"customers": "int64"}))[COHORT_COLUMNS]
+
+
+def _month_start(day_numbers: np.ndarray) -> np.ndarray:
+    """Day numbers → the day number of the first of their month."""
+    months = np.asarray(day_numbers, dtype="int64").astype("datetime64[D]").astype("datetime64[M]")
+    return months.astype("datetime64[D]").astype("int64")
+
+
+def _histograms(pairs: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """{days (text): pairs} per key, from rows of keys, days, pairs."""
+    counts = pairs.groupby([*keys, "days"], sort=True)["pairs"].sum()
+    if counts.empty:
+        return pd.Series(dtype=object)
+    index = counts.index
+    days = index.get_level_values("days").astype(str).tolist()
+    values = counts.astype("int64").tolist()
+    groups = index.droplevel("days")
+    starts = np.flatnonzero(np.r_[True, ~(groups[1:] == groups[:-1])])
+    ends = np.r_[starts[1:], len(counts)]
+    return pd.Series(
+        [dict(zip(days[a:b], values[a:b], strict=True)) for a, b in zip(starts, ends, strict=True)],
+        index=groups[starts],
+    )
 
 
 def _finish(table: pd.DataFrame) -> pd.DataFrame:

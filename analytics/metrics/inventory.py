@@ -4,8 +4,10 @@ Inputs (naive local timestamps; the period is ``[start, end]``, local dates, inc
 
 - ``skus``: sku_id, stock_on_hand (units on hand **at the end of the period** — the
   current stock when ``end`` is today), unit_cost (current), lead_time_days.
-- ``lines``: lines of paid orders: sku_id, paid_at, quantity, unit_cost (at sale). They
-  must reach back to the earliest of ``start``, ``end − 27`` and ``end − 59`` days.
+- ``lines``: sales of paid orders: sku_id, paid_at, quantity and either unit_cost (at
+  sale) or cogs (quantity × unit cost at sale) — order lines, or their sums per SKU and
+  day (``SkuSales``, paid_at being the day). They must reach back to the earliest of
+  ``start``, ``end − 27`` and ``end − 59`` days.
 - ``receipts`` (optional): sku_id, received_at, quantity — goods received into stock.
 
 Definitions, per SKU:
@@ -72,11 +74,9 @@ def inventory_health(
     end_ts = pd.Timestamp(end)
     upto_end = lines[days <= end_ts].assign(day=days[days <= end_ts])
     in_period = upto_end[upto_end["day"] >= pd.Timestamp(start)]
-    period = (
-        in_period.assign(cogs=in_period["quantity"] * in_period["unit_cost"])
-        .groupby("sku_id")
-        .agg(units_sold=("quantity", "sum"), cogs=("cogs", "sum"))
-    )
+    if "cogs" not in in_period:
+        in_period = in_period.assign(cogs=in_period["quantity"] * in_period["unit_cost"])
+    period = in_period.groupby("sku_id").agg(units_sold=("quantity", "sum"), cogs=("cogs", "sum"))
     cover_start = end_ts - pd.Timedelta(days=cover_window_days - 1)
     recent_units = upto_end[upto_end["day"] >= cover_start].groupby("sku_id")["quantity"].sum()
     last_sale = upto_end.groupby("sku_id")["day"].max()

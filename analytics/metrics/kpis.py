@@ -2,14 +2,17 @@
 
 :func:`daily_kpis` returns a long frame (date, metric, dimension, dimension_value, value)
 for every day from ``start`` to ``end``. Inputs follow the metrics conventions (naive
-local timestamps, money as float64) and may extend before ``start`` (trailing windows
-look back up to 180 days; the loaders pass that history):
+local timestamps, money as float64):
 
 - ``orders``: order_id, customer_id (NaN for guests), channel_id, paid_at, paid_total,
-  refunds, net_amount, cogs (read from ``start`` only), commission, logistics_cost — paid
-  orders up to ``end``, all history for the customer-based rates.
+  refunds, net_amount, cogs, commission, logistics_cost — paid orders up to ``end``.
 - ``lines``: paid_at, category_id, quantity, net_amount, unit_cost, returned_quantity.
-- ``events``: session_id, customer_id, type, occurred_at, channel_id — from ``start`` − 29 days.
+- ``events``: session_id, customer_id, type, occurred_at, channel_id.
+- ``history``: the customers' side of those days (``recency.customer_history``: which
+  orders were first orders, the trailing rates, DAU and MAU). Without it, ``orders`` must
+  be every paid order up to ``end`` and ``events`` cover ``start`` − 29 days … ``end``,
+  and it is counted from them; with it, orders, lines and events of ``start`` … ``end``
+  suffice.
 
 Day-level metrics (dimension ``all``; ``channel`` and ``category`` where noted):
 
@@ -52,8 +55,8 @@ Trailing-window rates (dimension ``all``), each value describing the window endi
 day (DESIGN §3 definitions applied to that window):
 
 ==========================  ===============================================================
-repurchase_rate             customers with ≥ 2 paid orders in the last ``repurchase_days``
-                            (90) days / customers with ≥ 1
+repurchase_rate             customers with ≥ 2 paid orders in the last 90 days / customers
+                            with ≥ 1
 repurchase_rate_30d         of customers whose first paid order was 30–59 days ago (a
                             30-day cohort whose 30 days are over), the share with another
                             paid order within 30 days of their first
@@ -65,8 +68,9 @@ win_back_rate               customers won back in the last 30 days (a paid order
 ==========================  ===============================================================
 
 A ratio whose denominator is 0 is left out (no row), never stored as 0 or infinity.
-The trailing rates are counted with interval arithmetic (each order opens and closes the
-days on which it counts), so a year of days costs one pass over the orders, not one per day.
+The trailing rates, DAU and MAU are counted from per-day histograms of how long ago each
+customer last ordered and was active (``recency``), so a year of days costs one pass over
+the orders, and a day after late data costs that day's orders and a few stored histograms.
 """
 
 from __future__ import annotations
@@ -76,13 +80,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analytics.metrics.activity import daily_active_users
 from analytics.metrics.funnel import daily_funnel
 from analytics.metrics.profit import order_contribution
+from analytics.metrics.recency import NONE, RATE_COLUMNS, CustomerHistory, customer_history
 
-REPURCHASE_DAYS = 90
-ACTIVE_DAYS = 90
-PERIOD_DAYS = 30
 COLUMNS = ["date", "metric", "dimension", "dimension_value", "value"]
 # Sessions reaching each funnel step that day (daily_funnel's columns), stored so that a
 # report sums them over any period.
@@ -102,24 +103,30 @@ def daily_kpis(
     events: pd.DataFrame,
     start: date,
     end: date,
-    active_days: int = ACTIVE_DAYS,
-    repurchase_days: int = REPURCHASE_DAYS,
+    history: CustomerHistory | None = None,
 ) -> pd.DataFrame:
     """Every KPI of the module docstring for each day from ``start`` to ``end``."""
+    if history is None:
+        history = customer_history(orders=orders, events=events, start=start, end=end)
     days = pd.date_range(start, end, freq="D")
     orders = order_contribution(orders).assign(day=orders["paid_at"].dt.normalize())
     lines = lines.assign(day=lines["paid_at"].dt.normalize())
     events = events.assign(day=events["occurred_at"].dt.normalize())
-    known = orders[orders["customer_id"].notna()].astype({"customer_id": "int64"})
-    first = known.sort_values("paid_at").drop_duplicates("customer_id")
+    new = history.days[history.days["previous_day"] == NONE]
+    new = pd.DataFrame(
+        {
+            "day": pd.to_datetime(new["day"].to_numpy(dtype="int64"), unit="D"),
+            "channel_id": new["first_channel_id"].to_numpy(),
+        }
+    )
 
     parts = [
-        _order_sums(orders, first, days, None),
-        _order_sums(orders, first, days, "channel_id"),
+        _order_sums(orders, new, days, None),
+        _order_sums(orders, new, days, "channel_id"),
         _line_sums(lines, days, None),
         _line_sums(lines, days, "category_id"),
-        _activity(events, start, end),
-        _rates(known, days, active_days=active_days, repurchase_days=repurchase_days),
+        _activity(events, history.users, start, end),
+        _rates(history.rates),
     ]
     frame = pd.concat([p for p in parts if not p.empty], ignore_index=True)
     frame = frame[np.isfinite(frame["value"].astype("float64"))]
@@ -141,7 +148,7 @@ def _in_days(frame: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
     return frame[(frame["day"] >= days[0]) & (frame["day"] <= days[-1])]
 
 
-def _order_sums(orders, first, days, key: str | None) -> pd.DataFrame:
+def _order_sums(orders, new, days, key: str | None) -> pd.DataFrame:
     dimension = "channel" if key else "all"
     orders = _in_days(orders, days)
     if key:
@@ -164,7 +171,7 @@ def _order_sums(orders, first, days, key: str | None) -> pd.DataFrame:
     wide["cogs"] = grouped["cogs"].sum()
     net = grouped["net_amount"].sum()
     wide["contribution_margin"] = (grouped["contribution"].sum() / net).where(net != 0)
-    new = _in_days(first, days)
+    new = _in_days(new, days)
     if key:
         new = new[new[key].notna()]
     wide["new_customers"] = new.groupby(by).size().reindex(wide.index).fillna(0)
@@ -193,11 +200,10 @@ def _line_sums(lines, days, key: str | None) -> pd.DataFrame:
     return _long(wide, "category" if key else "all", key)
 
 
-def _activity(events: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
-    users = daily_active_users(events, start=start, end=end)
+def _activity(events: pd.DataFrame, users: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
     wide = pd.DataFrame(
         {"dau": users["dau"].to_numpy(), "mau": users["mau"].to_numpy()},
-        index=pd.DatetimeIndex(pd.to_datetime(users["day"]), name="day"),
+        index=pd.DatetimeIndex(users["day"], name="day"),
     )
     wide["stickiness"] = (wide["dau"] / wide["mau"]).where(wide["mau"] > 0)
     funnel = daily_funnel(events, start=start, end=end).set_index("day")
@@ -214,74 +220,10 @@ def _activity(events: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
     return pd.concat([_long(wide, "all", None), _long(channel, "channel", "channel_id")])
 
 
-def _rates(orders, days, *, active_days: int, repurchase_days: int) -> pd.DataFrame:
-    """The trailing-window rates of the module docstring (all customers, one pass)."""
-    orders = orders.sort_values(["customer_id", "paid_at"])
-    ids = orders["customer_id"].to_numpy()
-    t = _day_numbers(orders["day"])
-    same_next = np.r_[ids[1:] == ids[:-1], False]
-    same_prev = np.r_[False, ids[1:] == ids[:-1]]
-    never = np.iinfo(np.int64).max // 4
-    t_next = np.where(same_next, np.r_[t[1:], 0], never)  # next order of the same customer
-    t_prev = np.where(same_prev, np.r_[0, t[:-1]], -never)  # previous order
-    # Order i is the customer's latest as of every day in [t_i, t_next - 1].
-    latest_until = t_next - 1
-    W, A, P = repurchase_days, active_days, PERIOD_DAYS
-
-    # ≥ 1 order in the W days ending d: latest order ≥ d − W + 1.
-    one = _interval_counts(t, np.minimum(latest_until, t + W - 1), days)
-    # ≥ 2 orders: the one before the latest is also in the window.
-    two = _interval_counts(t, np.minimum(latest_until, t_prev + W - 1), days)
-
-    # Active at x: latest order ≥ x − A. Active 30 days ago = active at d − P.
-    active_then = _interval_counts(t + P, np.minimum(latest_until, t + A) + P, days)
-    # Active then and not now: the latest order as of d is in [d − A − P, d − A − 1].
-    churned = _interval_counts(np.maximum(t, t + A + 1), np.minimum(latest_until, t + A + P), days)
-    # Warning or lost at x = d − P: latest order ≤ x − A − 1.
-    lapsed_then = _interval_counts(t + A + 1 + P, latest_until + P, days)
-    # Won back in (d − P, d]: an order after a gap > A whose previous order was ≤ d − P − A − 1.
-    returns = same_prev & (t - t_prev > A)
-    won = _interval_counts(np.maximum(t, t_prev + A + 1 + P)[returns], (t + P - 1)[returns], days)
-    # 30-day repurchase of first-order cohorts 30–59 days old.
-    firsts = ~same_prev
-    f_day, f_next = t[firsts], t_next[firsts]
-    cohort = _interval_counts(f_day + P, f_day + 2 * P - 1, days)
-    repeated = _interval_counts(
-        (f_day + P)[f_next <= f_day + P], (f_day + 2 * P - 1)[f_next <= f_day + P], days
-    )
-
-    def ratio(numerator, denominator):
-        return np.where(denominator > 0, numerator / np.maximum(denominator, 1), np.nan)
-
-    wide = pd.DataFrame(
-        {
-            "repurchase_rate": ratio(two, one),
-            "churn_rate": ratio(churned, active_then),
-            "win_back_rate": ratio(won, lapsed_then),
-            "repurchase_rate_30d": ratio(repeated, cohort),
-        },
-        index=pd.Index(days, name="day"),
-    )
+def _rates(rates: pd.DataFrame) -> pd.DataFrame:
+    """The trailing-window rates of the module docstring (``recency.trailing_rates``)."""
+    wide = rates.set_index(pd.DatetimeIndex(rates["day"], name="day"))[RATE_COLUMNS]
     return _long(wide, "all", None)
-
-
-def _day_numbers(values: pd.Series) -> np.ndarray:
-    return (values.to_numpy(dtype="datetime64[D]").astype("int64")).astype("int64")
-
-
-def _interval_counts(first: np.ndarray, last: np.ndarray, days: pd.DatetimeIndex) -> np.ndarray:
-    """How many of the intervals [first, last] (day numbers, inclusive) cover each day."""
-    lo = days.to_numpy(dtype="datetime64[D]").astype("int64")[0]
-    n = len(days)
-    first = np.asarray(first, dtype="int64")
-    last = np.asarray(last, dtype="int64")
-    keep = (last >= first) & (last >= lo) & (first <= lo + n - 1)
-    start = np.clip(first[keep] - lo, 0, n - 1)
-    stop = np.clip(last[keep] - lo, 0, n - 1) + 1
-    delta = np.zeros(n + 1, dtype="int64")
-    np.add.at(delta, start, 1)
-    np.add.at(delta, stop, -1)
-    return np.cumsum(delta)[:n]
 
 
 # Period summaries: how each stored daily metric combines over a period.

@@ -310,8 +310,11 @@ def cohort_report(f: ReportFilter) -> CohortReport:
     table["cohort"] = [pd.Period(m, freq="M") for m in table["month"]]
     matured = table["matured"].astype("float64")
     table["rate"] = table["repurchased"] / matured.where(matured > 0)
+    # Every consecutive pair of the cohorts' paid orders up to the run's as_of, kept in the
+    # cell of the later order's month.
     histogram: dict[int, int] = {}
-    for intervals in groups.values_list("intervals", flat=True):
+    cohort_cells = CohortCell.objects.filter(channel, month__gte=first_month, month__lte=last_month)
+    for intervals in cohort_cells.values_list("intervals", flat=True):
         for days, count in intervals.items():
             histogram[int(days)] = histogram.get(int(days), 0) + count
     series = pd.Series(histogram, dtype="int64").sort_index()

@@ -1,4 +1,14 @@
-"""The kpis step: materialise DailyKPI for a range of days (all history, or from ``since``)."""
+"""The kpis step: materialise DailyKPI for a range of days (all history, or from ``since``).
+
+Recomputing from ``since`` reads the orders, lines and events from that day on, what each of
+their customers did before it (first and last two paid orders, latest event in the 30 days
+before) and the state the earlier days left: the ``CustomerRecency`` histograms of the 59
+days before ``since``, the ``SkuSales`` of the 60 days the inventory snapshot looks back and
+the ``CohortDay`` rows of the month — never the whole history. When a day of that state is
+missing (no run has counted it yet), everything is counted from the first paid order, as
+the full run does, and still only the days from ``since`` of the daily KPIs and report
+facts are replaced.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +21,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from analytics import loaders
-from analytics.metrics.activity import MAU_DAYS
+from analytics.metrics.facts import sku_sales
 from analytics.metrics.inventory import inventory_health, inventory_summary
 from analytics.metrics.kpis import daily_kpis
-from analytics.models import DailyKPI, InventorySnapshot
+from analytics.metrics.recency import (
+    LOOKBACK_DAYS,
+    MAU_DAYS,
+    Before,
+    Recency,
+    customer_history,
+)
+from analytics.models import CustomerRecency, DailyKPI, InventorySnapshot, SkuSales
 from analytics.services.facts import FactsResult, facts_compute
 from analytics.writers import replace_range
 from catalog.models import Channel
@@ -45,15 +62,26 @@ def kpis_compute(*, as_of: date, since: date | None = None) -> KpisResult:
     Only the days in that range are replaced, so a day recomputed after late data touches
     nothing before it; days after it are recomputed too, because trailing windows see it.
     """
-    # All history for first orders, trailing rates and cohorts; the cost of goods only
-    # for the days recomputed (older orders' cost is not read: it is NaN).
-    orders = loaders.paid_orders(as_of=as_of, cogs_from=since)
-    if orders.empty:
+    first_day = loaders.first_paid_day(as_of=as_of)
+    if first_day is None:
         return KpisResult(start=None, end=as_of, rows=0)
-    start = since or orders["paid_at"].min().date()
-    lines = loaders.paid_lines(as_of=as_of, since=start)
-    events = loaders.events(start=start - timedelta(days=MAU_DAYS - 1), end=as_of)
-    frame = daily_kpis(orders=orders, lines=lines, events=events, start=start, end=as_of)
+    start = since or first_day
+    before = _before(start=start, first_day=first_day, as_of=as_of) if start > first_day else None
+    # The first day counted: ``start`` on the stored state, else the first paid order.
+    origin = start if before else min(start, first_day)
+    if before is None:
+        # The cost of goods only for the days written (older orders' is not read: NaN).
+        orders = loaders.paid_orders(as_of=as_of, cogs_from=since)
+        events = loaders.events(start=origin - timedelta(days=MAU_DAYS - 1), end=as_of)
+    else:
+        orders = loaders.paid_orders(as_of=as_of, since=start, cogs_from=start)
+        events = loaders.events(start=start, end=as_of)
+    lines = loaders.paid_lines(as_of=as_of, since=origin)
+    history = customer_history(orders=orders, events=events, start=origin, end=as_of, before=before)
+    frame = daily_kpis(
+        orders=orders, lines=lines, events=events, start=origin, end=as_of, history=history
+    )
+    frame = frame[frame["date"] >= start]
     codes = {str(pk): code for pk, code in Channel.objects.values_list("pk", "code")}
     channel_rows = frame["dimension"] == "channel"
     frame.loc[channel_rows, "dimension_value"] = frame.loc[channel_rows, "dimension_value"].map(
@@ -67,28 +95,59 @@ def kpis_compute(*, as_of: date, since: date | None = None) -> KpisResult:
         end=as_of,
         keep=Q(metric__in=INVENTORY_METRICS),
     )
+    # The state of every day counted, for the next recomputation; the whole tables when
+    # counted from the first paid order without ``since``.
+    state_from = None if since is None else origin
+    state_to = None if since is None else as_of
+    replace_range(
+        CustomerRecency,
+        history.recency.to_records(),
+        field="date",
+        start=state_from,
+        end=state_to,
+    )
+    replace_range(SkuSales, sku_sales(lines), field="date", start=state_from, end=state_to)
     rows += _inventory_snapshot(as_of)
     written = facts_compute(
         as_of=as_of,
         start=start,
-        orders=orders,
         lines=lines,
         events=events,
+        history=history,
         whole_history=since is None,
     )
     return KpisResult(start=start, end=as_of, rows=rows, facts=written)
 
 
+def _before(*, start: date, first_day: date, as_of: date) -> Before | None:
+    """What the days before ``start`` left, or None when a stored day is missing."""
+    lookback = max(start - timedelta(days=LOOKBACK_DAYS), first_day)
+    stored = loaders.customer_recency(start=lookback, end=start - timedelta(days=1))
+    if len(stored) < (start - lookback).days:
+        return None
+    return Before(
+        start=start,
+        prior_orders=loaders.prior_orders(since=start, as_of=as_of),
+        prior_events=loaders.prior_events(since=start, as_of=as_of, days=MAU_DAYS),
+        recency=Recency.from_records(
+            stored,
+            start=start - timedelta(days=LOOKBACK_DAYS),
+            end=start - timedelta(days=1),
+        ),
+    )
+
+
 def _inventory_snapshot(as_of: date) -> int:
-    """动销率, 售罄率 and turnover over the last 30 days, low-stock and slow-mover counts."""
+    """动销率, 售罄率 and turnover over the last 30 days, low-stock and slow-mover counts,
+    from the stored daily sales per SKU."""
     a = settings.ANALYTICS
     start = as_of - timedelta(days=INVENTORY_PERIOD_DAYS - 1)
-    lines = loaders.paid_lines(
-        as_of=as_of, since=as_of - timedelta(days=a["INVENTORY_SLOW_MOVER_DAYS"] - 1)
+    sales = loaders.sku_sales(
+        start=as_of - timedelta(days=a["INVENTORY_SLOW_MOVER_DAYS"] - 1), end=as_of
     )
     health = inventory_health(
         loaders.skus(),
-        lines[["sku_id", "paid_at", "quantity", "unit_cost"]],
+        sales,
         start=start,
         end=as_of,
         safety_days=a["INVENTORY_SAFETY_DAYS"],

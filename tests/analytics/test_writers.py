@@ -45,27 +45,29 @@ def test_upsert_refuses_unknown_columns():
 def test_replace_range_writes_json_and_replaces_only_the_range():
     from datetime import date
 
-    from analytics.models import Cohort
+    from analytics.models import CohortDay
     from analytics.writers import replace_range
 
-    Cohort.objects.create(month=date(2026, 1, 1), customers=1, matured_30d=0, repurchased_30d=0)
-    Cohort.objects.create(month=date(2026, 3, 1), customers=9, matured_30d=0, repurchased_30d=0)
+    month = date(2026, 1, 1)
+    for day, customers in ((date(2026, 1, 1), 1), (date(2026, 1, 3), 9)):
+        CohortDay.objects.create(date=day, month=month, customers=customers, orders=1, revenue=1)
     frame = pd.DataFrame(
         {
-            "month": [date(2026, 2, 1)],
+            "date": [date(2026, 1, 2)],
+            "month": [month],
             "channel_id": [None],
             "customers": [5],
-            "matured_30d": [4],
-            "repurchased_30d": [2],
+            "orders": [7],
+            "revenue": [70.0],
             "intervals": [{"0": 1, "41": 2}],
         }
     )
     written = replace_range(
-        Cohort, frame, field="month", start=date(2026, 2, 1), end=date(2026, 3, 31),
+        CohortDay, frame, field="date", start=date(2026, 1, 2), end=date(2026, 1, 31),
     )  # fmt: skip
     assert written == 1
-    rows = list(Cohort.objects.order_by("month").values_list("month", "customers", "intervals"))
-    assert rows == [(date(2026, 1, 1), 1, {}), (date(2026, 2, 1), 5, {"0": 1, "41": 2})]
+    rows = list(CohortDay.objects.order_by("date").values_list("date", "customers", "intervals"))
+    assert rows == [(date(2026, 1, 1), 1, {}), (date(2026, 1, 2), 5, {"0": 1, "41": 2})]
 
 
 def test_copy_text_of_each_column_kind():

@@ -1,6 +1,6 @@
 """Every admin page of every model loads for a superuser, in a bounded number of queries."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.contrib import admin
@@ -13,6 +13,8 @@ from analytics.models import (
     AnalyticsRun,
     Cohort,
     CohortCell,
+    CohortDay,
+    CustomerRecency,
     ForecastAccuracy,
     InventorySnapshot,
     ProductForecast,
@@ -20,6 +22,7 @@ from analytics.models import (
     ProductSales,
     Recommendation,
     SegmentMember,
+    SkuSales,
 )
 from campaigns.models import AutomationRecipient, Message, Reward
 from catalog.models import ImportJob
@@ -69,14 +72,34 @@ def _activity():
 
 def _cohort():
     return Cohort.objects.create(
-        month=date(2026, 7, 1), customers=5, matured_30d=4, repurchased_30d=1, intervals={"3": 1}
+        month=date(2026, 7, 1), customers=5, matured_30d=4, repurchased_30d=1
     )
 
 
 def _cohort_cell():
     return CohortCell.objects.create(
-        month=date(2026, 7, 1), months_since=0, customers=5, orders=6, revenue=300
-    )
+        month=date(2026, 7, 1), months_since=0, customers=5, orders=6, revenue=300,
+        intervals={"3": 1},
+    )  # fmt: skip
+
+
+def _cohort_day():
+    return CohortDay.objects.create(
+        date=date(2026, 7, 6), month=date(2026, 7, 1), customers=5, orders=6, revenue=300,
+        intervals={"3": 1},
+    )  # fmt: skip
+
+
+def _customer_recency():
+    day = date(2026, 7, 6) + timedelta(days=CustomerRecency.objects.count())
+    return CustomerRecency.objects.create(
+        date=day, latest_order=[1, 0, 2], previous_order=[0, 1], returned=[0] * 30,
+        latest_event=[3], first_orders={"": 1}, second_orders={"": [0, 1]},
+    )  # fmt: skip
+
+
+def _sku_sales():
+    return SkuSales.objects.create(date=date(2026, 7, 6), sku=f.SKUFactory(), units=3, cost=12)
 
 
 def _inventory():
@@ -108,6 +131,9 @@ BUILDERS = {
     "analytics.activitycell": _activity,
     "analytics.cohort": _cohort,
     "analytics.cohortcell": _cohort_cell,
+    "analytics.cohortday": _cohort_day,
+    "analytics.customerrecency": _customer_recency,
+    "analytics.skusales": _sku_sales,
     "customers.membershiptier": f.TierFactory,
     "customers.tag": f.TagFactory,
     "customers.customer": f.CustomerFactory,

@@ -100,26 +100,28 @@ def test_cohort_facts_by_first_month_and_channel():
     )  # fmt: skip
     cohorts, cells = cohort_facts(orders, as_of=date(2026, 4, 15))
     got = [
-        (m, None if c != c else int(c), n, matured, repeated, intervals)
-        for m, c, n, matured, repeated, intervals in cohorts.itertuples(index=False)
+        (m, None if c != c else int(c), n, matured, repeated)
+        for m, c, n, matured, repeated in cohorts.itertuples(index=False)
     ]
     assert got == [
-        # customer 1: 15 days to the second order (repurchased), then 41 days
-        (date(2026, 1, 1), 1, 2, 2, 1, {"15": 1, "41": 1}),
+        # customer 1: 15 days to the second order (repurchased); customer 2: one order
+        (date(2026, 1, 1), 1, 2, 2, 1),
         # customer 3: first order without a channel, a second one the same day
-        (date(2026, 2, 1), None, 1, 1, 1, {"0": 1}),
+        (date(2026, 2, 1), None, 1, 1, 1),
         # customer 4: first order 14 days before as_of, not matured yet
-        (date(2026, 4, 1), 1, 1, 0, 0, {"4": 1}),
+        (date(2026, 4, 1), 1, 1, 0, 0),
     ]
     got = [
-        (m, None if c != c else int(c), k, n, o, r)
-        for m, c, k, n, o, r in cells.itertuples(index=False)
+        (m, None if c != c else int(c), k, n, o, r, intervals)
+        for m, c, k, n, o, r, intervals in cells.itertuples(index=False)
     ]
+    # The days since the previous paid order, in the month of the later order: customer 1's
+    # 15 days in January (month 0) and 41 days in March (month 2).
     assert got == [
-        (date(2026, 1, 1), 1, 0, 2, 3, 230.0),
-        (date(2026, 1, 1), 1, 2, 1, 1, 30.0),
-        (date(2026, 2, 1), None, 0, 1, 2, 50.0),
-        (date(2026, 4, 1), 1, 0, 1, 2, 80.0),
+        (date(2026, 1, 1), 1, 0, 2, 3, 230.0, {"15": 1}),
+        (date(2026, 1, 1), 1, 2, 1, 1, 30.0, {"41": 1}),
+        (date(2026, 2, 1), None, 0, 1, 2, 50.0, {"0": 1}),
+        (date(2026, 4, 1), 1, 0, 1, 2, 80.0, {"4": 1}),
     ]
 
 

@@ -484,8 +484,8 @@ class CustomerRecency(models.Model):
     paid order (index = days; the last entry counts that many days or more); returned:
     customers ordering that day after 92 … 121 (or more) days without; latest_event:
     customers by days since their latest event (0–29); first_orders: {channel id or "":
-    customers whose first paid order was that day}; second_orders: {channel id or "":
-    [customers whose second paid order was that day, 0 … 30 days after the first]}."""
+    customers whose first paid order was that day}; second_orders: {channel id or "": {days
+    after the first (0 … 30): customers whose second paid order was that day}}."""
 
     date = models.DateField(unique=True)
     latest_order = models.JSONField(default=list)

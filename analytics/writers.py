@@ -210,20 +210,33 @@ def replace_range(
     """Replace the rows whose ``field`` lies in ``[start, end]`` (or all rows when both are
     None) by ``frame``, in one transaction; ``keep`` spares rows matching it.
 
-    Replacing a whole table on PostgreSQL uses ``TRUNCATE``: inserting after a ``DELETE``
-    of every row is three times slower, because each unique check still visits the dead
-    index entries. The price is an exclusive lock on the table until the transaction
-    commits (a few seconds, once a night); readers wait rather than see it empty. The
-    emptied table is then loaded as PostgreSQL's manual advises for a bulk load: its
-    secondary indexes are dropped and built again once the rows are in
-    (:func:`_without_secondary_indexes`).
+    Replacing a whole table on PostgreSQL uses ``TRUNCATE`` (the rows ``keep`` spares are
+    read first and written back): inserting after a ``DELETE`` of every row is three times
+    slower, because each unique check still visits the dead index entries. The price is an
+    exclusive lock on the table until the transaction commits (a few seconds, once a night);
+    readers wait rather than see it empty. The emptied table is then loaded as PostgreSQL's
+    manual advises for a bulk load: its secondary indexes are dropped and built again once
+    the rows are in (:func:`_without_secondary_indexes`), and the table is analysed: until
+    autovacuum gets to it the planner would know nothing of its new rows, and the next
+    replacement of a day would scan the whole table instead of its date index.
     """
     with transaction.atomic():
-        if start is None and keep is None and connection.vendor == "postgresql":
+        if start is None and connection.vendor == "postgresql":
+            kept = pd.DataFrame()
+            if keep is not None:
+                names = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+                kept = pd.DataFrame.from_records(
+                    list(model.objects.filter(keep).values_list(*names)), columns=names
+                )
+            table = connection.ops.quote_name(model._meta.db_table)
             with connection.cursor() as cursor:
-                cursor.execute(f"TRUNCATE {connection.ops.quote_name(model._meta.db_table)}")
+                cursor.execute(f"TRUNCATE {table}")
             with _without_secondary_indexes(model):
-                return insert_frame(model, frame)
+                written = insert_frame(model, frame)
+                insert_frame(model, kept)
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {table}")
+            return written
         stale = model.objects.all()
         if start is not None:
             stale = stale.filter(**{f"{field}__gte": start, f"{field}__lte": end})

@@ -238,17 +238,18 @@ def cohort_cells(days: pd.DataFrame) -> pd.DataFrame:
     )
     keys = ["month", "channel_id", "months_since"]
     cells = keyed.groupby(keys, sort=True)[["customers", "orders", "revenue"]].sum().reset_index()
-    merged: dict[tuple, dict[str, int]] = {}
-    for key, intervals in zip(
-        keyed[keys].itertuples(index=False, name=None), keyed["intervals"], strict=True
-    ):
-        histogram = merged.setdefault(key, {})
-        for days_between, count in intervals.items():
-            histogram[days_between] = histogram.get(days_between, 0) + count
-    cells["intervals"] = [
-        dict(sorted(merged[key].items(), key=lambda item: int(item[0])))
-        for key in cells[keys].itertuples(index=False, name=None)
-    ]
+    histograms = keyed["intervals"].tolist()
+    sizes = np.array([len(h) for h in histograms], dtype="int64")
+    pairs = (
+        keyed[keys]
+        .loc[keyed.index.repeat(sizes)]
+        .assign(
+            days=np.array([int(d) for h in histograms for d in h], dtype="int64"),
+            pairs=np.array([n for h in histograms for n in h.values()], dtype="int64"),
+        )
+    )
+    found = _histograms(pairs, keys).reindex(pd.MultiIndex.from_frame(cells[keys]))
+    cells["intervals"] = [h if isinstance(h, dict) else {} for h in found]
     return _finish(cells)[CELL_COLUMNS]
 
 
@@ -293,10 +294,13 @@ def _histograms(pairs: pd.DataFrame, keys: list[str]) -> pd.Series:
     if counts.empty:
         return pd.Series(dtype=object)
     index = counts.index
-    days = index.get_level_values("days").astype(str).tolist()
+    days = index.get_level_values("days").to_numpy().astype(str).tolist()
     values = counts.astype("int64").tolist()
     groups = index.droplevel("days")
-    starts = np.flatnonzero(np.r_[True, ~(groups[1:] == groups[:-1])])
+    changed = np.zeros(len(groups) - 1, dtype=bool)
+    for codes in groups.codes:  # sorted: a group starts where any key's code changes
+        changed |= codes[1:] != codes[:-1]
+    starts = np.flatnonzero(np.r_[True, changed])
     ends = np.r_[starts[1:], len(counts)]
     return pd.Series(
         [dict(zip(days[a:b], values[a:b], strict=True)) for a, b in zip(starts, ends, strict=True)],

@@ -95,20 +95,36 @@ def daily_funnel(
     cart_abandonment, payment_dropoff; every day of ``[start, end]`` is present without
     ``by_channel`` (0 and NaN on a day without events), only days with visits with it.
     """
+    overall, channels = daily_funnels(events, start=start, end=end, per=per)
+    return channels if by_channel else overall
+
+
+def daily_funnels(
+    events: pd.DataFrame, *, start: date, end: date, per: str = "session"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`daily_funnel` without and with ``by_channel``, from one pass over the events."""
     frame = _window(events, start, end, per)
-    frame["day"] = frame["occurred_at"].dt.normalize()
-    reach = _reach(frame, [UNITS[per], "day"])
-    keys = ["day", "channel_id"] if by_channel else ["day"]
-    daily = reach.groupby(keys).agg(
-        visits=("visit", "count"),
-        viewed=("product_view", "count"),
-        carted=("add_to_cart", "count"),
-        ordered=("order", "count"),
-        paid=("pay", "count"),
-    )
-    if not by_channel:
-        days = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D", name="day")
-        daily = daily.reindex(days, fill_value=0)
+    # One integer per unit and day: the step merges are several times faster on it than
+    # on (session text, day).
+    frame["unit"] = frame.groupby(
+        [UNITS[per], frame["occurred_at"].dt.normalize()], sort=False
+    ).ngroup()
+    reach = _reach(frame, ["unit"])
+    reach["day"] = reach[FUNNEL_STEPS[0]].dt.normalize()  # a unit's day is its first visit's
+    counts = {
+        "visits": ("visit", "count"),
+        "viewed": ("product_view", "count"),
+        "carted": ("add_to_cart", "count"),
+        "ordered": ("order", "count"),
+        "paid": ("pay", "count"),
+    }
+    days = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D", name="day")
+    overall = reach.groupby("day").agg(**counts).reindex(days, fill_value=0)
+    channels = reach.groupby(["day", "channel_id"]).agg(**counts)
+    return _day_rates(overall), _day_rates(channels)
+
+
+def _day_rates(daily: pd.DataFrame) -> pd.DataFrame:
     daily["conversion"] = _ratio(daily["paid"], daily["visits"])
     daily["cart_abandonment"] = 1 - _ratio(daily["ordered"], daily["carted"])
     daily["payment_dropoff"] = 1 - _ratio(daily["paid"], daily["ordered"])

@@ -80,7 +80,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analytics.metrics.funnel import daily_funnel
+from analytics.metrics.funnel import daily_funnels
 from analytics.metrics.profit import order_contribution
 from analytics.metrics.recency import NONE, RATE_COLUMNS, CustomerHistory, customer_history
 
@@ -206,12 +206,12 @@ def _activity(events: pd.DataFrame, users: pd.DataFrame, start: date, end: date)
         index=pd.DatetimeIndex(users["day"], name="day"),
     )
     wide["stickiness"] = (wide["dau"] / wide["mau"]).where(wide["mau"] > 0)
-    funnel = daily_funnel(events, start=start, end=end).set_index("day")
+    funnel, by_channel = daily_funnels(events, start=start, end=end)
+    funnel = funnel.set_index("day")
     wide["conversion"] = funnel["conversion"].to_numpy()
     wide["cart_abandonment"] = funnel["cart_abandonment"].to_numpy()
     for metric, column in FUNNEL_COUNTS.items():
         wide[metric] = funnel[column].to_numpy()
-    by_channel = daily_funnel(events, start=start, end=end, by_channel=True)
     by_channel = by_channel[by_channel["channel_id"].notna()]
     by_channel["day"] = pd.to_datetime(by_channel["day"])
     channel = by_channel.set_index(["day", "channel_id"])[

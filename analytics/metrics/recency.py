@@ -167,18 +167,28 @@ class Recency:
     def to_records(self) -> pd.DataFrame:
         """One row per day, as ``CustomerRecency`` stores it: date, latest_order,
         previous_order, returned, latest_event (lists of counts), first_orders ({channel id
-        or "": customers}), second_orders ({channel id or "": [customers 0 … 30 days after
-        the first]})."""
+        or "": customers}), second_orders ({channel id or "": {days after the first:
+        customers}}); JSON keys are text."""
         days = self.days
         firsts: list[dict] = [{} for _ in days]
-        for row in self.first_orders.itertuples(index=False):
-            firsts[(row.day - days[0]).days][_channel_key(row.channel_id)] = int(row.customers)
+        f = self.first_orders
+        for i, channel, customers in zip(
+            (f["day"] - days[0]).dt.days.tolist(),
+            map(_channel_key, f["channel_id"].tolist()),
+            f["customers"].tolist(),
+            strict=True,
+        ):
+            firsts[i][channel] = customers
         seconds: list[dict] = [{} for _ in days]
-        for row in self.second_orders.itertuples(index=False):
-            counts = seconds[(row.day - days[0]).days].setdefault(
-                _channel_key(row.channel_id), [0] * SECOND_WIDTH
-            )
-            counts[int(row.days_after_first)] = int(row.customers)
+        s = self.second_orders
+        for i, channel, after, customers in zip(
+            (s["day"] - days[0]).dt.days.tolist(),
+            map(_channel_key, s["channel_id"].tolist()),
+            s["days_after_first"].astype(str).tolist(),
+            s["customers"].tolist(),
+            strict=True,
+        ):
+            seconds[i].setdefault(channel, {})[after] = customers
         return pd.DataFrame(
             {
                 "date": days.date,
@@ -193,46 +203,49 @@ class Recency:
 
     @classmethod
     def from_records(cls, records: pd.DataFrame, *, start: date, end: date) -> Recency:
-        """The days ``start`` … ``end`` from stored rows (``to_records``' columns); a day
-        without a row counts no customer (the service checks that none is missing)."""
+        """The days ``start`` … ``end`` from stored rows (``to_records``' columns, all or
+        some); a day without a row, or a column not given, counts no customer."""
         out = cls.empty(start, (end - start).days + 1)
+        index = [(day - start).days for day in records["date"]]
+        inside = [i for i, at in enumerate(index) if 0 <= at < len(out)]
+        for name, column in (
+            ("latest", "latest_order"),
+            ("previous", "previous_order"),
+            ("returned", "returned"),
+            ("active", "latest_event"),
+        ):
+            if column in records:
+                histograms = records[column].tolist()
+                target = getattr(out, name)
+                for i in inside:
+                    values = histograms[i] or []
+                    target[index[i], : len(values)] = values
         firsts, seconds = [], []
-        for row in records.itertuples(index=False):
-            i = (row.date - start).days
-            if not 0 <= i < len(out):
-                continue
-            for name, column in (
-                ("latest", "latest_order"),
-                ("previous", "previous_order"),
-                ("returned", "returned"),
-                ("active", "latest_event"),
-            ):
-                values = getattr(row, column, None) or []
-                getattr(out, name)[i, : len(values)] = values
-            day = pd.Timestamp(row.date)
-            first_orders = getattr(row, "first_orders", None) or {}
-            second_orders = getattr(row, "second_orders", None) or {}
-            firsts += [(day, _channel_id(k), n) for k, n in first_orders.items()]
-            seconds += [
-                (day, _channel_id(k), g, n)
-                for k, counts in second_orders.items()
-                for g, n in enumerate(counts)
-                if n
+        if "first_orders" in records:
+            counts = records["first_orders"].tolist()
+            firsts = [(index[i], k, n) for i in inside for k, n in (counts[i] or {}).items()]
+        if "second_orders" in records:
+            counts = records["second_orders"].tolist()
+            seconds = [
+                (index[i], k, int(after), n)
+                for i in inside
+                for k, by_days in (counts[i] or {}).items()
+                for after, n in by_days.items()
             ]
-        first_orders = pd.DataFrame(firsts, columns=["day", "channel_id", "customers"])
-        second_orders = pd.DataFrame(
-            seconds, columns=["day", "channel_id", "days_after_first", "customers"]
-        )
-        empty = cls.empty(start)
-        return cls(
-            start=start,
-            latest=out.latest,
-            previous=out.previous,
-            returned=out.returned,
-            active=out.active,
-            first_orders=first_orders.astype(empty.first_orders.dtypes.to_dict()),
-            second_orders=second_orders.astype(empty.second_orders.dtypes.to_dict()),
-        )
+        first_orders = _day_frame(firsts, start, ["channel_id", "customers"])
+        second_orders = _day_frame(seconds, start, ["channel_id", "days_after_first", "customers"])
+        return replace(out, first_orders=first_orders, second_orders=second_orders)
+
+
+def _day_frame(rows: list[tuple], start: date, columns: list[str]) -> pd.DataFrame:
+    """(day index from ``start``, channel key, …, customers) tuples → day, channel_id, …"""
+    frame = pd.DataFrame(rows, columns=["day", *columns])
+    frame["day"] = pd.Timestamp(start) + pd.to_timedelta(frame["day"].astype("int64"), unit="D")
+    keys = frame["channel_id"].unique()
+    frame["channel_id"] = frame["channel_id"].map({key: _channel_id(key) for key in keys})
+    return frame.astype(
+        {c: "int64" for c in columns if c != "channel_id"} | {"channel_id": "float64"}
+    )
 
 
 def _channel_key(channel_id) -> str:

@@ -12,11 +12,13 @@ facts are replaced.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -61,7 +63,15 @@ def kpis_compute(*, as_of: date, since: date | None = None) -> KpisResult:
 
     Only the days in that range are replaced, so a day recomputed after late data touches
     nothing before it; days after it are recomputed too, because trailing windows see it.
+    A recomputation from ``since`` writes in one transaction (all or nothing, one commit);
+    the full run commits table by table, so that no table it rewrites stays locked for the
+    whole run.
     """
+    with transaction.atomic() if since is not None else nullcontext():
+        return _compute(as_of=as_of, since=since)
+
+
+def _compute(*, as_of: date, since: date | None) -> KpisResult:
     first_day = loaders.first_paid_day(as_of=as_of)
     if first_day is None:
         return KpisResult(start=None, end=as_of, rows=0)
@@ -87,18 +97,20 @@ def kpis_compute(*, as_of: date, since: date | None = None) -> KpisResult:
     frame.loc[channel_rows, "dimension_value"] = frame.loc[channel_rows, "dimension_value"].map(
         codes
     )
+    # Without ``since`` the tables are replaced whole (rows after ``as_of`` from a
+    # later-dated run go too); the state of every day counted is kept for the next
+    # recomputation.
+    whole = since is None
     rows = replace_range(
         DailyKPI,
         frame,
         field="date",
-        start=start,
-        end=as_of,
+        start=None if whole else start,
+        end=None if whole else as_of,
         keep=Q(metric__in=INVENTORY_METRICS),
     )
-    # The state of every day counted, for the next recomputation; the whole tables when
-    # counted from the first paid order without ``since``.
-    state_from = None if since is None else origin
-    state_to = None if since is None else as_of
+    state_from = None if whole else origin
+    state_to = None if whole else as_of
     replace_range(
         CustomerRecency,
         history.recency.to_records(),
@@ -114,7 +126,7 @@ def kpis_compute(*, as_of: date, since: date | None = None) -> KpisResult:
         lines=lines,
         events=events,
         history=history,
-        whole_history=since is None,
+        whole_history=whole,
     )
     return KpisResult(start=start, end=as_of, rows=rows, facts=written)
 

@@ -94,7 +94,7 @@ def _customer_recency():
     day = date(2026, 7, 6) + timedelta(days=CustomerRecency.objects.count())
     return CustomerRecency.objects.create(
         date=day, latest_order=[1, 0, 2], previous_order=[0, 1], returned=[0] * 30,
-        latest_event=[3], first_orders={"": 1}, second_orders={"": [0, 1]},
+        latest_event=[3], first_orders={"": 1}, second_orders={"": {"1": 1}},
     )  # fmt: skip
 
 

@@ -260,3 +260,46 @@ def test_the_paid_orders_are_read_in_one_statement_the_lines_in_halves(monkeypat
     assert (apart, orders["cogs"].tolist()) == ([], [8.0])
     loaders.paid_lines(as_of=date(2026, 6, 30))
     assert len(apart) == loaders.READ_PARTS - 1
+
+
+def test_a_read_from_a_day_sums_the_returns_of_its_own_rows(orders):
+    day = date(2026, 6, 30)
+    for read in (loaders.paid_orders, loaders.paid_lines):
+        recent = read(as_of=day, since=day)
+        full = read(as_of=day)
+        pd.testing.assert_frame_equal(recent, full.astype(recent.dtypes.to_dict()))
+    lines = loaders.paid_lines(as_of=day, since=day)
+    assert lines[["returned_quantity", "refund_amount"]].sum().tolist() == [1, 95.0]
+
+
+def test_what_customers_did_before_a_day(orders):
+    """The customer ordered C (00:00 local on 30 June, no channel) and A (23:59); B on 1 July.
+    Events (local): 23:30 on 30 June and 00:30 on 1 July; another customer, seen on 1 July,
+    was last seen before on 31 May, more than 30 days earlier."""
+    customer = orders["customer"]
+    f.EventFactory(customer=customer, type="share", occurred_at=utc(2026, 6, 30, 15, 30))
+    f.EventFactory(customer=customer, type="visit", occurred_at=utc(2026, 6, 30, 16, 30))
+    quiet = f.CustomerFactory()
+    f.EventFactory(customer=quiet, type="visit", occurred_at=utc(2026, 5, 30, 16, 30))
+    f.EventFactory(customer=quiet, type="visit", occurred_at=utc(2026, 7, 1, 3, 0))
+    july = date(2026, 7, 1)
+
+    prior = loaders.prior_orders(since=july, as_of=july)
+    assert prior.to_dict("records") == [
+        {
+            "customer_id": customer.pk,
+            "first_paid_at": pd.Timestamp("2026-06-30 00:00"),
+            "first_channel_id": pytest.approx(float("nan"), nan_ok=True),
+            "last_paid_at": pd.Timestamp("2026-06-30 23:59"),
+            "previous_paid_at": pd.Timestamp("2026-06-30 00:00"),
+        }
+    ]
+    assert loaders.prior_orders(since=date(2026, 6, 30), as_of=july).empty  # nothing before
+
+    # 31 May 00:30 local is 31 days before 1 July: not within the 30 days
+    events = loaders.prior_events(since=july, as_of=july)
+    assert events.to_dict("records") == [
+        {"customer_id": customer.pk, "last_active_at": pd.Timestamp("2026-06-30 23:30")}
+    ]
+    assert loaders.first_paid_day(as_of=july) == date(2026, 6, 30)
+    assert loaders.first_paid_day(as_of=date(2026, 6, 29)) is None

@@ -5,7 +5,15 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analytics.metrics.facts import activity_cells, cohort_facts, product_reviews, product_sales
+from analytics.metrics.facts import (
+    activity_cells,
+    cohort_cells,
+    cohort_days,
+    cohort_facts,
+    product_reviews,
+    product_sales,
+)
+from analytics.metrics.recency import order_days
 
 T = pd.Timestamp
 NaN = np.nan
@@ -86,8 +94,10 @@ def test_activity_cells_without_events_count_orders():
     assert cells[cells["category_id"].isna()]["orders"].tolist() == [1, 1, 1]
 
 
-def test_cohort_facts_by_first_month_and_channel():
-    orders = pd.DataFrame(
+def cohort_orders() -> pd.DataFrame:
+    """c1: 5 Jan (channel 1), 20 Jan (channel 2), 2 Mar · c2: 31 Jan · c3: twice on 10 Feb,
+    the first without a channel · c4: 1 and 5 Apr · a guest on 10 Jan."""
+    return pd.DataFrame(
         {
             "order_id": [1, 2, 3, 4, 5, 6, 7, 8, 9],
             "customer_id": [1, 1, 1, 2, 3, 3, 4, 4, NaN],
@@ -98,6 +108,33 @@ def test_cohort_facts_by_first_month_and_channel():
             "net_amount": [100.0, 50.0, 30.0, 80.0, 40.0, 10.0, 60.0, 20.0, 999.0],
         }
     )  # fmt: skip
+
+
+def test_cohort_days_count_first_orders_of_the_month_and_intervals():
+    days = cohort_days(order_days(cohort_orders()))
+    got = [
+        (d, m, None if c != c else int(c), n, o, r, intervals)
+        for d, m, c, n, o, r, intervals in days.itertuples(index=False)
+    ]
+    assert got == [
+        (date(2026, 1, 5), date(2026, 1, 1), 1, 1, 1, 100.0, {}),
+        # c1 again, by the first order's channel; not a new customer of January
+        (date(2026, 1, 20), date(2026, 1, 1), 1, 0, 1, 50.0, {"15": 1}),
+        (date(2026, 1, 31), date(2026, 1, 1), 1, 1, 1, 80.0, {}),
+        (date(2026, 2, 10), date(2026, 2, 1), None, 1, 2, 50.0, {"0": 1}),
+        # c1's first order of March: 41 days after the one before
+        (date(2026, 3, 2), date(2026, 1, 1), 1, 1, 1, 30.0, {"41": 1}),
+        (date(2026, 4, 1), date(2026, 4, 1), 1, 1, 1, 60.0, {}),
+        (date(2026, 4, 5), date(2026, 4, 1), 1, 0, 1, 20.0, {"4": 1}),
+    ]
+    # Cells are the sums of any split of the days, e.g. as two runs stored them
+    cells = cohort_cells(days)
+    split = cohort_cells(pd.concat([days.iloc[:3], days.iloc[3:]], ignore_index=True))
+    pd.testing.assert_frame_equal(split, cells)
+
+
+def test_cohort_facts_by_first_month_and_channel():
+    orders = cohort_orders()
     cohorts, cells = cohort_facts(orders, as_of=date(2026, 4, 15))
     got = [
         (m, None if c != c else int(c), n, matured, repeated)
@@ -123,6 +160,9 @@ def test_cohort_facts_by_first_month_and_channel():
         (date(2026, 2, 1), None, 0, 1, 2, 50.0, {"0": 1}),
         (date(2026, 4, 1), 1, 0, 1, 2, 80.0, {"4": 1}),
     ]
+    # A month later c4's first order has matured, and c4 did order again within 30 days
+    later, _ = cohort_facts(orders, as_of=date(2026, 5, 15))
+    assert later[["customers", "matured_30d", "repurchased_30d"]].values.tolist()[-1] == [1, 1, 1]
 
 
 def test_empty_inputs_give_empty_tables():

@@ -109,3 +109,16 @@ def test_summary():
     # (140 + 280 + 18) / (95 + 190 + 9 + 48 + 14)
     assert summary["turnover"] == pytest.approx(438 / 356)
     assert (summary["low_stock"], summary["slow_movers"]) == (2, 1)
+
+
+def test_daily_sums_per_sku_give_the_health_of_the_lines():
+    """The kpis step feeds the stored units and cost per SKU and day (``SkuSales``)."""
+    from analytics.metrics.facts import sku_sales
+
+    skus, lines, receipts = inputs()
+    lines = pd.concat([lines, lines.assign(paid_at=lines["paid_at"] + pd.Timedelta(hours=5))])
+    sums = sku_sales(lines).rename(columns={"date": "paid_at", "units": "quantity", "cost": "cogs"})
+    sums["paid_at"] = pd.to_datetime(sums["paid_at"]).astype(lines["paid_at"].dtype)
+    from_lines = inventory_health(skus, lines, start=START, end=END, receipts=receipts)
+    from_sums = inventory_health(skus, sums, start=START, end=END, receipts=receipts)
+    pd.testing.assert_frame_equal(from_sums, from_lines)

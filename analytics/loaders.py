@@ -10,6 +10,7 @@ faster than building Python tuples for a million rows; elsewhere a plain cursor 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -598,21 +599,29 @@ def first_paid_day(*, as_of: date) -> date | None:
     return None if pd.isna(first) else first.date()
 
 
-def prior_orders(*, since: date, as_of: date) -> pd.DataFrame:
-    """For each customer with a paid order from ``since`` to the end of ``as_of`` who had
-    paid orders before ``since``: the first paid order (time, channel) and the last two
-    before ``since``.
+def _among(column: str, ids) -> tuple[str, list]:
+    """A condition that ``column`` is one of ``ids``, as a single parameter (however many)."""
+    ids = [int(i) for i in ids]
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])", [ids]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]
+
+
+def prior_orders(*, since: date, customers: Sequence[int]) -> pd.DataFrame:
+    """For each of ``customers`` who had paid orders before ``since``: the first paid order
+    (time, channel) and the last two before ``since``.
 
     Columns (``metrics.recency.PRIOR_COLUMNS``): customer_id, first_paid_at,
     first_channel_id (NaN: none), last_paid_at, previous_paid_at (NaT when only one).
     Orders tied on paid_at are ordered by id, as everywhere.
     """
     paid = f"status IN ({', '.join(['%s'] * len(PAID))})"
+    among, among_params = _among("c.id", customers)
 
     def earlier(column: str, order: str, offset: int = 0) -> str:
         # One probe of the (customer, paid_at) index per customer and value.
         return f"""(SELECT {column} FROM {_t(Order)} o
-                    WHERE o.customer_id = w.customer_id AND o.{paid} AND o.paid_at < %s
+                    WHERE o.customer_id = c.id AND o.{paid} AND o.paid_at < %s
                     ORDER BY {order} LIMIT 1 OFFSET {offset})"""
 
     first, last = "o.paid_at, o.id", "o.paid_at DESC, o.id DESC"
@@ -620,21 +629,18 @@ def prior_orders(*, since: date, as_of: date) -> pd.DataFrame:
         SELECT customer_id, {_ts("first_paid_at")}, first_channel_id, {_ts("last_paid_at")},
                {_ts("previous_paid_at")}
         FROM (
-            SELECT w.customer_id,
+            SELECT c.id AS customer_id,
                    {earlier("o.paid_at", first)} AS first_paid_at,
                    {earlier("o.channel_id", first)} AS first_channel_id,
                    {earlier("o.paid_at", last)} AS last_paid_at,
                    {earlier("o.paid_at", last, 1)} AS previous_paid_at
-            FROM (SELECT DISTINCT customer_id FROM {_t(Order)}
-                  WHERE {paid} AND paid_at >= %s AND paid_at < %s
-                  AND customer_id IS NOT NULL) w
+            FROM {_t(Customer)} c WHERE {among}
         ) prior
     """
     probe = [*PAID, day_start(since)]
-    params = [*probe * 4, *PAID, day_start(since), day_end(as_of)]
     frame = read_sql(
         sql,
-        params,
+        [*probe * 4, *among_params],
         columns=[
             "customer_id",
             "first_paid_at",
@@ -648,28 +654,23 @@ def prior_orders(*, since: date, as_of: date) -> pd.DataFrame:
     return frame[frame["last_paid_at"].notna()].reset_index(drop=True)
 
 
-def prior_events(*, since: date, as_of: date, days: int = 30) -> pd.DataFrame:
-    """For each customer with an event from ``since`` to the end of ``as_of``: their latest
-    event in the ``days`` days before ``since`` (no row when none).
+def prior_events(*, since: date, customers: Sequence[int], days: int = 30) -> pd.DataFrame:
+    """For each of ``customers``: their latest event in the ``days`` days before ``since``
+    (no row when none).
 
     Columns: customer_id, last_active_at (local).
     """
+    among, among_params = _among("c.id", customers)
     sql = f"""
         SELECT customer_id, {_ts("last_active_at")} FROM (
-            SELECT w.customer_id,
+            SELECT c.id AS customer_id,
                    (SELECT MAX(e.occurred_at) FROM {_t(Event)} e
-                    WHERE e.customer_id = w.customer_id
+                    WHERE e.customer_id = c.id
                     AND e.occurred_at >= %s AND e.occurred_at < %s) AS last_active_at
-            FROM (SELECT DISTINCT customer_id FROM {_t(Event)}
-                  WHERE occurred_at >= %s AND occurred_at < %s AND customer_id IS NOT NULL) w
+            FROM {_t(Customer)} c WHERE {among}
         ) prior
     """
-    params = [
-        day_start(since - timedelta(days=days)),
-        day_start(since),
-        day_start(since),
-        day_end(as_of),
-    ]
+    params = [day_start(since - timedelta(days=days)), day_start(since), *among_params]
     frame = read_sql(
         sql, params, columns=["customer_id", "last_active_at"], datetimes=["last_active_at"]
     )
@@ -707,16 +708,37 @@ def cohort_days(*, start: date, end: date) -> pd.DataFrame:
     return frame.astype({"channel_id": "float64", "revenue": "float64"})
 
 
-def sku_sales(*, start: date, end: date) -> pd.DataFrame:
-    """Units sold and their cost at sale per SKU and day of ``start`` … ``end`` (the stored
-    ``SkuSales``), in the shape of paid lines: sku_id, paid_at (the day), quantity, cogs."""
+def sku_sales(*, end: date, starts: Sequence[date]) -> pd.DataFrame:
+    """Units sold and their cost at sale per SKU (the stored ``SkuSales``) from ``starts[0]``
+    to ``end``, summed over the segments the other ``starts`` cut those days into, each
+    dated at its last sale — in the shape of paid lines: sku_id, paid_at, quantity, cogs.
+
+    A sum over days from any of ``starts`` to ``end``, and the latest sale, are the same as
+    over the daily rows, at a fraction of the rows (``inventory.inventory_health`` asks no
+    more of them)."""
     from analytics.models import SkuSales
 
+    cuts = sorted(set(starts))
+    later = cuts[:0:-1]  # the segment of a day: how many cuts after the first it is on or after
+    segment = " ".join(f"WHEN date >= %s THEN {len(later) - i}" for i in range(len(later)))
     sql = f"""
-        SELECT sku_id, date, units, cost FROM {_t(SkuSales)}
+        SELECT sku_id, MAX(date), SUM(units), SUM(cost) FROM {_t(SkuSales)}
         WHERE date >= %s AND date <= %s
+        GROUP BY sku_id, {f"CASE {segment} ELSE 0 END" if later else "0"}
     """
-    frame = read_sql(sql, [start, end], columns=["sku_id", "paid_at", "quantity", "cogs"])
+    params = [cuts[0], end, *later]
+    frame = read_sql(sql, params, columns=["sku_id", "paid_at", "quantity", "cogs"])
     frame["paid_at"] = pd.to_datetime(frame["paid_at"])
     frame["cogs"] = frame["cogs"].astype("float64")
     return frame
+
+
+def cohort_cells(*, where) -> pd.DataFrame:
+    """The stored ``CohortCell`` rows matching ``where`` (a Q): month, channel_id (NaN:
+    none), months_since, customers, orders, revenue (float), intervals ({days: count})."""
+    from analytics.models import CohortCell
+
+    names = ["month", "channel_id", "months_since", "customers", "orders", "revenue", "intervals"]
+    rows = CohortCell.objects.filter(where).values_list(*names)
+    frame = pd.DataFrame.from_records(list(rows), columns=names)
+    return frame.astype({"channel_id": "float64", "revenue": "float64"})

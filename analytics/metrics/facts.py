@@ -224,6 +224,13 @@ def cohort_days(days: pd.DataFrame) -> pd.DataFrame:
     return _finish(table)[COHORT_DAY_COLUMNS]
 
 
+def cohort_months(days: pd.DataFrame) -> set[tuple[date, int]]:
+    """The (month, months since) cells that cohort ``days`` (date, month) fall in."""
+    when, month = pd.to_datetime(days["date"]), pd.to_datetime(days["month"])
+    since = (when.dt.year - month.dt.year) * 12 + when.dt.month - month.dt.month
+    return set(zip(month.dt.date, since.astype(int), strict=True))
+
+
 def cohort_cells(days: pd.DataFrame) -> pd.DataFrame:
     """Sum :func:`cohort_days` rows (date, month, channel_id, customers, orders, revenue,
     intervals) per (month, channel_id, months since the month): CELL_COLUMNS."""
@@ -251,6 +258,30 @@ def cohort_cells(days: pd.DataFrame) -> pd.DataFrame:
     found = _histograms(pairs, keys).reindex(pd.MultiIndex.from_frame(cells[keys]))
     cells["intervals"] = [h if isinstance(h, dict) else {} for h in found]
     return _finish(cells)[CELL_COLUMNS]
+
+
+def corrected_cohort_cells(
+    cells: pd.DataFrame, *, removed: pd.DataFrame, added: pd.DataFrame
+) -> pd.DataFrame:
+    """The cohort ``cells`` (CELL_COLUMNS, as stored: the sums of the stored cohort days)
+    once the stored cohort days ``removed`` are replaced by ``added`` (COHORT_DAY_COLUMNS):
+    each cell less the days removed plus the days added. A cell left with no order is
+    dropped, as :func:`cohort_cells` never makes one."""
+    month = pd.to_datetime(cells["month"])
+    as_days = cells.assign(
+        date=(month.dt.to_period("M") + cells["months_since"].astype("int64")).dt.start_time
+    ).drop(columns="months_since")
+    negated = removed.assign(
+        customers=-removed["customers"],
+        orders=-removed["orders"],
+        revenue=-removed["revenue"],
+        intervals=[{days: -n for days, n in h.items()} for h in removed["intervals"]],
+    )
+    parts = [part for part in (as_days, negated, added) if len(part)]
+    if not parts:
+        return pd.DataFrame(columns=CELL_COLUMNS)
+    summed = cohort_cells(pd.concat(parts, ignore_index=True))
+    return summed[summed["orders"] != 0].reset_index(drop=True)
 
 
 def cohorts(
@@ -282,6 +313,12 @@ def cohorts(
     return _finish(table.reset_index().astype({"customers": "int64"}))[COHORT_COLUMNS]
 
 
+def unsettled_from(day: date) -> date:
+    """The first month whose cohort a recomputation from ``day`` may change: for earlier
+    months every first order's 30 days ended before ``day`` (so did any as_of from then)."""
+    return (day - timedelta(days=REPURCHASE_DAYS)).replace(day=1)
+
+
 def _month_start(day_numbers: np.ndarray) -> np.ndarray:
     """Day numbers → the day number of the first of their month."""
     months = np.asarray(day_numbers, dtype="int64").astype("datetime64[D]").astype("datetime64[M]")
@@ -291,6 +328,7 @@ def _month_start(day_numbers: np.ndarray) -> np.ndarray:
 def _histograms(pairs: pd.DataFrame, keys: list[str]) -> pd.Series:
     """{days (text): pairs} per key, from rows of keys, days, pairs."""
     counts = pairs.groupby([*keys, "days"], sort=True)["pairs"].sum()
+    counts = counts[counts != 0]  # corrections may cancel out
     if counts.empty:
         return pd.Series(dtype=object)
     index = counts.index

@@ -156,22 +156,32 @@ def _window(events: pd.DataFrame, start: date, end: date, per: str) -> pd.DataFr
 
 
 def _reach(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Qualifying time of each step per unit; loops over the 5 steps, never over units."""
+    """Qualifying time of each step per unit; loops over the 5 steps, never over units.
+
+    Each step is one pass over the events: an event of step k qualifies when it is at or
+    after its unit's time for step k − 1, and the unit's time for step k is the earliest
+    that qualifies (a running minimum per unit number)."""
     frame = frame.sort_values("occurred_at", kind="stable")
-    visits = frame[frame["type"] == FUNNEL_STEPS[0]]
-    reach = visits.drop_duplicates(keys)[[*keys, "occurred_at", "channel_id"]]
-    reach = reach.rename(columns={"occurred_at": FUNNEL_STEPS[0]}).reset_index(drop=True)
-    previous = FUNNEL_STEPS[0]
-    for step in FUNNEL_STEPS[1:]:
-        reached = reach.loc[reach[previous].notna(), [*keys, previous]]
-        candidates = frame.loc[frame["type"] == step, [*keys, "occurred_at"]].merge(
-            reached, on=keys
-        )
-        candidates = candidates[candidates["occurred_at"] >= candidates[previous]]
-        first = candidates.groupby(keys, sort=False)["occurred_at"].min().rename(step)
-        reach = reach.merge(first, left_on=keys, right_index=True, how="left")
-        previous = step
-    return reach
+    unit = frame.groupby(keys, sort=False).ngroup().to_numpy() if len(frame) else np.zeros(0, int)
+    time = frame["occurred_at"].to_numpy(dtype="datetime64[ns]").view("int64")
+    step = pd.Categorical(frame["type"], categories=FUNNEL_STEPS).codes
+    never = np.iinfo(np.int64).max
+    visits = np.flatnonzero(step == 0)
+    _, first = np.unique(unit[visits], return_index=True)
+    first = np.sort(visits[first])  # each unit's first visit, in time order
+    reached = np.full(unit.max() + 1 if len(unit) else 0, never)
+    reached[unit[first]] = time[first]
+    reach = frame.iloc[first][[*keys, "channel_id"]].reset_index(drop=True)
+    reach.insert(len(keys), FUNNEL_STEPS[0], frame["occurred_at"].to_numpy()[first])
+    for k, name in enumerate(FUNNEL_STEPS[1:], start=1):
+        candidates = np.flatnonzero(step == k)
+        ok = candidates[time[candidates] >= reached[unit[candidates]]]
+        reached_k = np.full_like(reached, never)
+        np.minimum.at(reached_k, unit[ok], time[ok])
+        reached = reached_k
+        at = reached[unit[first]]
+        reach[name] = pd.to_datetime(np.where(at == never, np.iinfo(np.int64).min, at), unit="ns")
+    return reach[[*keys, FUNNEL_STEPS[0], "channel_id", *FUNNEL_STEPS[1:]]]
 
 
 def _steps_from_reach(reach: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

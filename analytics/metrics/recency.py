@@ -265,7 +265,7 @@ class Before:
     (previous_paid_at NaT when there was only one);
     prior_events: customer_id, last_active_at — for each customer with an event from
     ``start`` on, the latest event in the 30 days before ``start`` (none: no row);
-    recency: the stored histograms of ``start − 59`` … ``start − 1``.
+    recency: the stored histograms of the days before ``start`` (from ``start − 59`` at least).
     """
 
     start: date

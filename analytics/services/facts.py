@@ -13,8 +13,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from analytics import loaders
 from analytics.metrics import facts
@@ -54,12 +53,17 @@ def facts_compute(
     events: pd.DataFrame,
     history: CustomerHistory,
     whole_history: bool = False,
+    stored: Recency | None = None,
 ) -> FactsResult:
     """Write the facts of ``[start, as_of]`` from the frames the kpis step loaded: paid
     lines and events from (at least) ``start``, and the customers' history of the days it
-    counted (``history.start`` … ``as_of``, from ``start`` on or from the first paid order).
-    ``whole_history``: ``start`` is the first paid order, so the tables are replaced whole
-    (rows after ``as_of`` from a later-dated run go too)."""
+    counted (``history.start`` … ``as_of``). ``whole_history``: ``start`` is the first paid
+    order, so the tables are replaced whole (rows after ``as_of`` from a later-dated run go
+    too). ``stored``: the stored histograms of the days before ``history.start`` (from at
+    least ``facts.unsettled_from(history.start)``), read when the history was not counted
+    from the first paid order; then the stored cohort cells of the days counted are
+    corrected and the cohorts not settled recounted, else the cohort tables are rebuilt.
+    """
     day = pd.Timestamp(start)
     lines = lines[lines["paid_at"] >= day]
     events = events[events["occurred_at"] >= day]
@@ -79,48 +83,61 @@ def facts_compute(
 
     counted = history.start
     days = facts.cohort_days(history.days)
-    daily(CohortDay, days, first=counted)
-    month = counted.replace(day=1)
-    if month < counted:  # the month's earlier days, as stored
-        days = pd.concat(
-            [loaders.cohort_days(start=month, end=counted - timedelta(days=1)), days],
-            ignore_index=True,
-        )
-    cell_rows = _replace_cells(facts.cohort_cells(days), month, whole_history)
-
     recency = history.recency
-    if not whole_history:  # the first and second orders of the days before, as stored
-        earlier = loaders.customer_recency(
-            start=None, end=counted - timedelta(days=1), columns=["first_orders", "second_orders"]
+    if stored is None:
+        daily(CohortDay, days, first=counted)
+        cells = replace_range(
+            CohortCell, _ids(facts.cohort_cells(days)), field="month", start=None, end=None
         )
-        if len(earlier):
-            first = min(earlier["date"])
-            recency = concat(
-                Recency.from_records(earlier, start=first, end=counted - timedelta(days=1)),
-                recency,
+        recount = None
+    else:
+        replaced = loaders.cohort_days(start=counted, end=as_of)
+        daily(CohortDay, days, first=counted)
+        cells = _correct_cells(replaced, days)
+        recount = _recount_from(counted)
+        if recount is None:  # every cohort: the first and second orders of every day
+            earlier = loaders.customer_recency(
+                start=None,
+                end=counted - timedelta(days=1),
+                columns=["first_orders", "second_orders"],
             )
+            if len(earlier):
+                stored = Recency.from_records(
+                    earlier, start=min(earlier["date"]), end=counted - timedelta(days=1)
+                )
+        recency = concat(stored.between(recount or stored.start, stored.end), recency)
     cohorts = facts.cohorts(recency.first_orders, recency.second_orders, as_of=as_of)
-    cohort_rows = replace_range(Cohort, _ids(cohorts), field="month", start=None, end=None)
-    return FactsResult(sales, reviews, activity, cohort_rows, cell_rows)
+    cohort_rows = replace_range(
+        Cohort, _ids(cohorts), field="month", start=recount, end=None if recount is None else as_of
+    )
+    return FactsResult(sales, reviews, activity, cohort_rows, cells)
 
 
-def _replace_cells(cells: pd.DataFrame, month: date, whole_history: bool) -> int:
-    """Replace the cohort cells of the calendar months from ``month`` (every cell when
-    ``whole_history``) by ``cells``."""
-    if whole_history:
-        return replace_range(CohortCell, _ids(cells), field="month", start=None, end=None)
-    stale = Q(month__gte=month)
-    for cohort in (
-        CohortCell.objects.filter(month__lt=month)
-        .values_list("month", flat=True)
-        .distinct()
-        .order_by()
-    ):
-        since = (month.year - cohort.year) * 12 + month.month - cohort.month
-        stale |= Q(month=cohort, months_since__gte=since)
-    with transaction.atomic():
-        CohortCell.objects.filter(stale).delete()
-        return insert_frame(CohortCell, _ids(cells))
+def _correct_cells(replaced: pd.DataFrame, days: pd.DataFrame) -> int:
+    """Correct the stored cohort cells the cohort days ``replaced`` fell in, now that
+    ``days`` stand for them (the stored cells are the sums of the stored days)."""
+    touched = Q(pk__in=[])
+    for month, months_since in facts.cohort_months(pd.concat([replaced, days])):
+        touched |= Q(month=month, months_since=months_since)
+    stored = loaders.cohort_cells(where=touched)
+    cells = facts.corrected_cohort_cells(stored, removed=replaced, added=days)
+    CohortCell.objects.filter(touched).delete()
+    return insert_frame(CohortCell, _ids(cells))
+
+
+def _recount_from(counted: date) -> date | None:
+    """The first month of first orders a recomputation from ``counted`` recounts (None:
+    all). The cohorts of earlier months are settled (``facts.unsettled_from``) and kept if
+    stored settled, i.e. all of their customers matured: a run with an earlier as_of may
+    have stored them unsettled, or a cohort may miss its row."""
+    until = facts.unsettled_from(counted)
+    kept = Cohort.objects.filter(month__lt=until)
+    if kept.exclude(matured_30d=F("customers")).exists():
+        return None
+    cells = CohortCell.objects.filter(month__lt=until, months_since=0)
+    if kept.count() != cells.count():  # each cohort has one row and one first-month cell
+        return None
+    return until
 
 
 def _ids(frame: pd.DataFrame) -> pd.DataFrame:

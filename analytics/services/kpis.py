@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from analytics import loaders
-from analytics.metrics.facts import sku_sales
+from analytics.metrics.facts import sku_sales, unsettled_from
 from analytics.metrics.inventory import inventory_health, inventory_summary
 from analytics.metrics.kpis import daily_kpis
 from analytics.metrics.recency import (
@@ -39,6 +39,7 @@ from analytics.writers import replace_range
 from catalog.models import Channel
 
 INVENTORY_PERIOD_DAYS = 30
+COVER_WINDOW_DAYS = 28  # days of cover: the mean daily units of the last 28 days
 # Stock history is not kept, so inventory KPIs are a snapshot taken by each day's run for
 # that day; recomputing earlier days never deletes them.
 INVENTORY_METRICS = {
@@ -76,16 +77,27 @@ def _compute(*, as_of: date, since: date | None) -> KpisResult:
     if first_day is None:
         return KpisResult(start=None, end=as_of, rows=0)
     start = since or first_day
-    before = _before(start=start, first_day=first_day, as_of=as_of) if start > first_day else None
+    stored = _stored_recency(start=start, first_day=first_day) if start > first_day else None
     # The first day counted: ``start`` on the stored state, else the first paid order.
-    origin = start if before else min(start, first_day)
-    if before is None:
+    origin = start if stored else min(start, first_day)
+    before = None
+    if stored is None:
         # The cost of goods only for the days written (older orders' is not read: NaN).
         orders = loaders.paid_orders(as_of=as_of, cogs_from=since)
         events = loaders.events(start=origin - timedelta(days=MAU_DAYS - 1), end=as_of)
     else:
         orders = loaders.paid_orders(as_of=as_of, since=start, cogs_from=start)
         events = loaders.events(start=start, end=as_of)
+        before = Before(
+            start=start,
+            prior_orders=loaders.prior_orders(
+                since=start, customers=orders["customer_id"].dropna().unique()
+            ),
+            prior_events=loaders.prior_events(
+                since=start, customers=events["customer_id"].dropna().unique(), days=MAU_DAYS
+            ),
+            recency=stored,
+        )
     lines = loaders.paid_lines(as_of=as_of, since=origin)
     history = customer_history(orders=orders, events=events, start=origin, end=as_of, before=before)
     frame = daily_kpis(
@@ -127,26 +139,21 @@ def _compute(*, as_of: date, since: date | None) -> KpisResult:
         events=events,
         history=history,
         whole_history=whole,
+        stored=stored,
     )
     return KpisResult(start=start, end=as_of, rows=rows, facts=written)
 
 
-def _before(*, start: date, first_day: date, as_of: date) -> Before | None:
-    """What the days before ``start`` left, or None when a stored day is missing."""
-    lookback = max(start - timedelta(days=LOOKBACK_DAYS), first_day)
+def _stored_recency(*, start: date, first_day: date) -> Recency | None:
+    """The stored histograms of the days before ``start`` a recomputation from it reads
+    (the trailing rates' 59 days, from the first month whose cohorts it recounts), or None
+    when one of them is missing."""
+    first = min(start - timedelta(days=LOOKBACK_DAYS), unsettled_from(start))
+    lookback = max(first, first_day)
     stored = loaders.customer_recency(start=lookback, end=start - timedelta(days=1))
     if len(stored) < (start - lookback).days:
         return None
-    return Before(
-        start=start,
-        prior_orders=loaders.prior_orders(since=start, as_of=as_of),
-        prior_events=loaders.prior_events(since=start, as_of=as_of, days=MAU_DAYS),
-        recency=Recency.from_records(
-            stored,
-            start=start - timedelta(days=LOOKBACK_DAYS),
-            end=start - timedelta(days=1),
-        ),
-    )
+    return Recency.from_records(stored, start=first, end=start - timedelta(days=1))
 
 
 def _inventory_snapshot(as_of: date) -> int:
@@ -154,8 +161,13 @@ def _inventory_snapshot(as_of: date) -> int:
     from the stored daily sales per SKU."""
     a = settings.ANALYTICS
     start = as_of - timedelta(days=INVENTORY_PERIOD_DAYS - 1)
+    windows = {
+        "cover_window_days": COVER_WINDOW_DAYS,
+        "slow_mover_days": a["INVENTORY_SLOW_MOVER_DAYS"],
+    }
     sales = loaders.sku_sales(
-        start=as_of - timedelta(days=a["INVENTORY_SLOW_MOVER_DAYS"] - 1), end=as_of
+        end=as_of,
+        starts=[start, *(as_of - timedelta(days=days - 1) for days in windows.values())],
     )
     health = inventory_health(
         loaders.skus(),
@@ -163,7 +175,7 @@ def _inventory_snapshot(as_of: date) -> int:
         start=start,
         end=as_of,
         safety_days=a["INVENTORY_SAFETY_DAYS"],
-        slow_mover_days=a["INVENTORY_SLOW_MOVER_DAYS"],
+        **windows,
     )
     summary = inventory_summary(health)
     _store_health(health, as_of)

@@ -206,3 +206,18 @@ def test_inventory_snapshot_is_kept_when_earlier_days_are_recomputed(shop):
     assert snap["unit_sell_through"] == Decimal(str(round(14 / (14 + 18 * 50), 6)))
     kpis_compute(as_of=AS_OF + timedelta(days=1), since=AS_OF - timedelta(days=5))
     assert DailyKPI.objects.filter(date=AS_OF, metric="sku_sell_through").exists()
+
+
+def test_cohorts_stored_by_a_run_of_an_earlier_day_are_recounted(shop):
+    """April's first orders: 1 and 21 April. A run as of 16 May leaves April's cohort with
+    one of two customers matured; a later recomputation from 30 June recounts it."""
+    kpis_compute(as_of=AS_OF)
+    kpis_compute(as_of=AS_OF - timedelta(days=45), since=AS_OF - timedelta(days=50))
+    april = Cohort.objects.get(month=date(2026, 4, 1))
+    assert (april.customers, april.matured_30d) == (2, 1)
+
+    kpis_compute(as_of=AS_OF, since=AS_OF)
+    incremental = everything()
+    assert Cohort.objects.get(month=date(2026, 4, 1)).matured_30d == 2
+    kpis_compute(as_of=AS_OF)
+    assert_same(incremental, everything())

@@ -1,6 +1,6 @@
 """Loaders return exactly the rows and sums the metrics need, in local time."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -284,7 +284,7 @@ def test_what_customers_did_before_a_day(orders):
     f.EventFactory(customer=quiet, type="visit", occurred_at=utc(2026, 7, 1, 3, 0))
     july = date(2026, 7, 1)
 
-    prior = loaders.prior_orders(since=july, as_of=july)
+    prior = loaders.prior_orders(since=july, customers=[customer.pk, quiet.pk])
     assert prior.to_dict("records") == [
         {
             "customer_id": customer.pk,
@@ -294,12 +294,35 @@ def test_what_customers_did_before_a_day(orders):
             "previous_paid_at": pd.Timestamp("2026-06-30 00:00"),
         }
     ]
-    assert loaders.prior_orders(since=date(2026, 6, 30), as_of=july).empty  # nothing before
+    assert loaders.prior_orders(since=date(2026, 6, 30), customers=[customer.pk]).empty
 
     # 31 May 00:30 local is 31 days before 1 July: not within the 30 days
-    events = loaders.prior_events(since=july, as_of=july)
+    events = loaders.prior_events(since=july, customers=[customer.pk, quiet.pk])
     assert events.to_dict("records") == [
         {"customer_id": customer.pk, "last_active_at": pd.Timestamp("2026-06-30 23:30")}
     ]
     assert loaders.first_paid_day(as_of=july) == date(2026, 6, 30)
     assert loaders.first_paid_day(as_of=date(2026, 6, 29)) is None
+
+
+def test_sku_sales_summed_per_segment_dated_at_the_last_sale():
+    from analytics.models import SkuSales
+
+    sku, other = f.SKUFactory(), f.SKUFactory()
+    for day, units in ((1, 1), (5, 2), (20, 3), (28, 4), (31, 9)):
+        SkuSales.objects.create(
+            date=date(2026, 5, 31) + timedelta(days=day), sku=sku, units=units,
+            cost=Decimal("2.50") * units,
+        )  # fmt: skip
+    SkuSales.objects.create(date=date(2026, 5, 31), sku=other, units=7, cost=Decimal("7"))
+    frame = loaders.sku_sales(
+        end=date(2026, 6, 30), starts=[date(2026, 6, 25), date(2026, 6, 1), date(2026, 6, 10)]
+    )
+    rows = sorted(map(tuple, frame[["paid_at", "quantity", "cogs"]].values.tolist()))
+    # 1–9 June: days 1 and 5; 10–24 June: day 20; 25–30 June: day 28 (31 is after the end,
+    # the other SKU's sale before the start)
+    assert rows == [
+        (pd.Timestamp("2026-06-05"), 3, 7.5),
+        (pd.Timestamp("2026-06-20"), 3, 7.5),
+        (pd.Timestamp("2026-06-28"), 4, 10.0),
+    ]

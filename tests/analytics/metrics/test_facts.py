@@ -10,6 +10,7 @@ from analytics.metrics.facts import (
     cohort_cells,
     cohort_days,
     cohort_facts,
+    corrected_cohort_cells,
     product_reviews,
     product_sales,
 )
@@ -131,6 +132,25 @@ def test_cohort_days_count_first_orders_of_the_month_and_intervals():
     cells = cohort_cells(days)
     split = cohort_cells(pd.concat([days.iloc[:3], days.iloc[3:]], ignore_index=True))
     pd.testing.assert_frame_equal(split, cells)
+
+
+def test_cells_corrected_for_replaced_days_equal_the_cells_of_the_new_days():
+    """c1's order of 2 March is replaced by two orders that day (revenue 30 -> 70), and c4's
+    5 April order disappears: the stored cells less the old days plus the new ones."""
+    days = cohort_days(order_days(cohort_orders()))
+    stored = cohort_cells(days)
+    orders = cohort_orders()
+    orders = pd.concat([orders[orders["order_id"] != 8], orders[orders["order_id"] == 3]])
+    orders.iloc[-1, orders.columns.get_loc("order_id")] = 10
+    orders.iloc[-1, orders.columns.get_loc("net_amount")] = 40.0
+    new_days = cohort_days(order_days(orders))
+    changed = days["date"].isin([date(2026, 3, 2), date(2026, 4, 5)])
+    added = new_days[new_days["date"].isin([date(2026, 3, 2), date(2026, 4, 5)])]
+    corrected = corrected_cohort_cells(stored, removed=days[changed], added=added)
+    pd.testing.assert_frame_equal(corrected, cohort_cells(new_days))
+    march = corrected[corrected["months_since"] == 2].iloc[0]
+    # two orders of 2 March: 41 days after 20 January, then 0 days
+    assert (march["orders"], march["revenue"], march["intervals"]) == (2, 70.0, {"0": 1, "41": 1})
 
 
 def test_cohort_facts_by_first_month_and_channel():

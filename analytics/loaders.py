@@ -618,40 +618,36 @@ def prior_orders(*, since: date, customers: Sequence[int]) -> pd.DataFrame:
     paid = f"status IN ({', '.join(['%s'] * len(PAID))})"
     among, among_params = _among("c.id", customers)
 
-    def earlier(column: str, order: str, offset: int = 0) -> str:
-        # One probe of the (customer, paid_at) index per customer and value.
-        return f"""(SELECT {column} FROM {_t(Order)} o
+    def earlier(order: str, offset: int = 0) -> str:
+        # One probe of the (customer, paid_at) index per customer and order.
+        return f"""(SELECT o.id FROM {_t(Order)} o
                     WHERE o.customer_id = c.id AND o.{paid} AND o.paid_at < %s
                     ORDER BY {order} LIMIT 1 OFFSET {offset})"""
 
     first, last = "o.paid_at, o.id", "o.paid_at DESC, o.id DESC"
     sql = f"""
-        SELECT customer_id, {_ts("first_paid_at")}, first_channel_id, {_ts("last_paid_at")},
-               {_ts("previous_paid_at")}
+        SELECT p.customer_id, {_ts("f.paid_at")}, f.channel_id, {_ts("l.paid_at")},
+               {_ts("b.paid_at")}
         FROM (
-            SELECT c.id AS customer_id,
-                   {earlier("o.paid_at", first)} AS first_paid_at,
-                   {earlier("o.channel_id", first)} AS first_channel_id,
-                   {earlier("o.paid_at", last)} AS last_paid_at,
-                   {earlier("o.paid_at", last, 1)} AS previous_paid_at
+            SELECT c.id AS customer_id, {earlier(first)} AS first_id, {earlier(last)} AS last_id,
+                   {earlier(last, 1)} AS before_last_id
             FROM {_t(Customer)} c WHERE {among}
-        ) prior
+        ) p
+        JOIN {_t(Order)} f ON f.id = p.first_id
+        JOIN {_t(Order)} l ON l.id = p.last_id
+        LEFT JOIN {_t(Order)} b ON b.id = p.before_last_id
     """
     probe = [*PAID, day_start(since)]
     frame = read_sql(
         sql,
-        [*probe * 4, *among_params],
+        [*probe * 3, *among_params],
         columns=[
-            "customer_id",
-            "first_paid_at",
-            "first_channel_id",
-            "last_paid_at",
-            "previous_paid_at",
+            "customer_id", "first_paid_at", "first_channel_id", "last_paid_at", "previous_paid_at",
         ],
         datetimes=["first_paid_at", "last_paid_at", "previous_paid_at"],
-    )
+    )  # fmt: skip
     frame["first_channel_id"] = frame["first_channel_id"].astype("float64")
-    return frame[frame["last_paid_at"].notna()].reset_index(drop=True)
+    return frame
 
 
 def prior_events(*, since: date, customers: Sequence[int], days: int = 30) -> pd.DataFrame:

@@ -236,28 +236,47 @@ def cohort_cells(days: pd.DataFrame) -> pd.DataFrame:
     intervals) per (month, channel_id, months since the month): CELL_COLUMNS."""
     if days.empty:
         return pd.DataFrame(columns=CELL_COLUMNS)
-    when = pd.to_datetime(days["date"])
-    month = pd.to_datetime(days["month"])
-    keyed = days.assign(
-        channel_id=days["channel_id"].fillna(-1),
-        months_since=(when.dt.year - month.dt.year) * 12 + when.dt.month - month.dt.month,
-        month=month,
+    month = _months(days["month"])
+    since = _months(days["date"]) - month
+    channel = days["channel_id"].fillna(-1).to_numpy(dtype="float64")
+    order = np.lexsort((since, channel, month))
+    key = np.stack([month, channel, since], axis=1)[order]
+    starts = np.flatnonzero(np.r_[True, (key[1:] != key[:-1]).any(axis=1)])
+    cell = np.empty(len(order), dtype="int64")
+    cell[order] = np.cumsum(np.isin(np.arange(len(order)), starts)) - 1
+    sums = {
+        column: np.bincount(cell, weights=days[column].to_numpy(dtype="float64"))
+        for column in ("customers", "orders", "revenue")
+    }
+    histograms: list[dict[int, int]] = [{} for _ in starts]
+    for at, intervals in zip(cell.tolist(), days["intervals"].tolist(), strict=True):
+        histogram = histograms[at]
+        for days_between, count in intervals.items():
+            histogram[days_between] = histogram.get(days_between, 0) + count
+    first = key[starts]
+    cells = pd.DataFrame(
+        {
+            "month": first[:, 0].astype("int64").astype("datetime64[M]").astype("datetime64[ns]"),
+            "channel_id": first[:, 1],
+            "months_since": first[:, 2].astype("int64"),
+            "customers": sums["customers"].astype("int64"),
+            "orders": sums["orders"].astype("int64"),
+            "revenue": sums["revenue"],
+            # Corrections may cancel counts out: a histogram keeps the days with pairs.
+            "intervals": [
+                {d: n for d, n in sorted(h.items(), key=lambda item: int(item[0])) if n}
+                for h in histograms
+            ],
+        }
     )
-    keys = ["month", "channel_id", "months_since"]
-    cells = keyed.groupby(keys, sort=True)[["customers", "orders", "revenue"]].sum().reset_index()
-    histograms = keyed["intervals"].tolist()
-    sizes = np.array([len(h) for h in histograms], dtype="int64")
-    pairs = (
-        keyed[keys]
-        .loc[keyed.index.repeat(sizes)]
-        .assign(
-            days=np.array([int(d) for h in histograms for d in h], dtype="int64"),
-            pairs=np.array([n for h in histograms for n in h.values()], dtype="int64"),
-        )
-    )
-    found = _histograms(pairs, keys).reindex(pd.MultiIndex.from_frame(cells[keys]))
-    cells["intervals"] = [h if isinstance(h, dict) else {} for h in found]
     return _finish(cells)[CELL_COLUMNS]
+
+
+def _months(values: pd.Series) -> np.ndarray:
+    """Dates → months since 1970-01."""
+    return (
+        np.asarray(values.to_numpy(), dtype="datetime64[D]").astype("datetime64[M]").astype("int64")
+    )
 
 
 def corrected_cohort_cells(
@@ -267,9 +286,9 @@ def corrected_cohort_cells(
     once the stored cohort days ``removed`` are replaced by ``added`` (COHORT_DAY_COLUMNS):
     each cell less the days removed plus the days added. A cell left with no order is
     dropped, as :func:`cohort_cells` never makes one."""
-    month = pd.to_datetime(cells["month"])
+    calendar_month = _months(cells["month"]) + cells["months_since"].to_numpy(dtype="int64")
     as_days = cells.assign(
-        date=(month.dt.to_period("M") + cells["months_since"].astype("int64")).dt.start_time
+        date=calendar_month.astype("datetime64[M]").astype("datetime64[D]").astype(object)
     ).drop(columns="months_since")
     negated = removed.assign(
         customers=-removed["customers"],

@@ -111,7 +111,6 @@ def daily_kpis(
     days = pd.date_range(start, end, freq="D")
     orders = order_contribution(orders).assign(day=orders["paid_at"].dt.normalize())
     lines = lines.assign(day=lines["paid_at"].dt.normalize())
-    events = events.assign(day=events["occurred_at"].dt.normalize())
     new = history.days[history.days["previous_day"] == NONE]
     new = pd.DataFrame(
         {

@@ -125,17 +125,10 @@ class Recency:
             previous=np.zeros((days, PREVIOUS_WIDTH), dtype="int64"),
             returned=np.zeros((days, len(RETURN_GAPS)), dtype="int64"),
             active=np.zeros((days, ACTIVE_WIDTH), dtype="int64"),
-            first_orders=pd.DataFrame(
-                {"day": pd.Series(dtype="datetime64[ns]"), "channel_id": [], "customers": []}
-            ).astype({"channel_id": "float64", "customers": "int64"}),
-            second_orders=pd.DataFrame(
-                {
-                    "day": pd.Series(dtype="datetime64[ns]"),
-                    "channel_id": [],
-                    "days_after_first": [],
-                    "customers": [],
-                }
-            ).astype({"channel_id": "float64", "days_after_first": "int64", "customers": "int64"}),
+            first_orders=_no_rows(channel_id="float64", customers="int64"),
+            second_orders=_no_rows(
+                channel_id="float64", days_after_first="int64", customers="int64"
+            ),
         )
 
     def between(self, start: date, end: date) -> Recency:
@@ -246,6 +239,12 @@ def _day_frame(rows: list[tuple], start: date, columns: list[str]) -> pd.DataFra
     return frame.astype(
         {c: "int64" for c in columns if c != "channel_id"} | {"channel_id": "float64"}
     )
+
+
+def _no_rows(**dtypes: str) -> pd.DataFrame:
+    """An empty frame with a day column and ``dtypes``."""
+    columns = {"day": np.array([], dtype="datetime64[ns]")}
+    return pd.DataFrame(columns | {name: np.array([], dtype=t) for name, t in dtypes.items()})
 
 
 def _channel_key(channel_id) -> str:

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 
 from analytics import loaders
@@ -81,35 +82,41 @@ def facts_compute(
     )
     activity = daily(ActivityCell, facts.activity_cells(events, lines, products))
 
-    counted = history.start
-    days = facts.cohort_days(history.days)
-    recency = history.recency
-    if stored is None:
-        daily(CohortDay, days, first=counted)
-        cells = replace_range(
-            CohortCell, _ids(facts.cohort_cells(days)), field="month", start=None, end=None
-        )
-        recount = None
-    else:
-        replaced = loaders.cohort_days(start=counted, end=as_of)
-        daily(CohortDay, days, first=counted)
-        cells = _correct_cells(replaced, days)
-        recount = _recount_from(counted)
-        if recount is None:  # every cohort: the first and second orders of every day
-            earlier = loaders.customer_recency(
-                start=None,
-                end=counted - timedelta(days=1),
-                columns=["first_orders", "second_orders"],
+    # The cohort tables change together: the stored cells are the sums of the stored days.
+    with transaction.atomic():
+        counted = history.start
+        days = facts.cohort_days(history.days)
+        recency = history.recency
+        if stored is None:
+            daily(CohortDay, days, first=counted)
+            cells = replace_range(
+                CohortCell, _ids(facts.cohort_cells(days)), field="month", start=None, end=None
             )
-            if len(earlier):
-                stored = Recency.from_records(
-                    earlier, start=min(earlier["date"]), end=counted - timedelta(days=1)
+            recount = None
+        else:
+            replaced = loaders.cohort_days(start=counted, end=as_of)
+            daily(CohortDay, days, first=counted)
+            cells = _correct_cells(replaced, days)
+            recount = _recount_from(counted)
+            if recount is None:  # every cohort: the first and second orders of every day
+                earlier = loaders.customer_recency(
+                    start=None,
+                    end=counted - timedelta(days=1),
+                    columns=["first_orders", "second_orders"],
                 )
-        recency = concat(stored.between(recount or stored.start, stored.end), recency)
-    cohorts = facts.cohorts(recency.first_orders, recency.second_orders, as_of=as_of)
-    cohort_rows = replace_range(
-        Cohort, _ids(cohorts), field="month", start=recount, end=None if recount is None else as_of
-    )
+                if len(earlier):
+                    stored = Recency.from_records(
+                        earlier, start=min(earlier["date"]), end=counted - timedelta(days=1)
+                    )
+            recency = concat(stored.between(recount or stored.start, stored.end), recency)
+        cohorts = facts.cohorts(recency.first_orders, recency.second_orders, as_of=as_of)
+        cohort_rows = replace_range(
+            Cohort,
+            _ids(cohorts),
+            field="month",
+            start=recount,
+            end=None if recount is None else as_of,
+        )
     return FactsResult(sales, reviews, activity, cohort_rows, cells)
 
 

@@ -35,7 +35,7 @@ from analytics.metrics.recency import (
 )
 from analytics.models import CustomerRecency, DailyKPI, InventorySnapshot, SkuSales
 from analytics.services.facts import FactsResult, facts_compute
-from analytics.writers import replace_range
+from analytics.writers import replace_range, upsert_frame
 from catalog.models import Channel
 
 INVENTORY_PERIOD_DAYS = 30
@@ -179,21 +179,19 @@ def _inventory_snapshot(as_of: date) -> int:
     )
     summary = inventory_summary(health)
     _store_health(health, as_of)
-    now = timezone.now()
-    written = 0
-    for metric, key in INVENTORY_METRICS.items():
-        value = summary[key]
-        if value != value:  # NaN: nothing in stock, no ratio to store
-            continue
-        DailyKPI.objects.update_or_create(
-            date=as_of,
-            metric=metric,
-            dimension=DailyKPI.Dimension.ALL,
-            dimension_value="",
-            defaults={"value": round(float(value), 6), "computed_at": now},
-        )
-        written += 1
-    return written
+    rows = pd.DataFrame(
+        [
+            (as_of, metric, DailyKPI.Dimension.ALL.value, "", round(float(summary[key]), 6))
+            for metric, key in INVENTORY_METRICS.items()
+            if summary[key] == summary[key]  # NaN: nothing in stock, no ratio to store
+        ],
+        columns=["date", "metric", "dimension", "dimension_value", "value"],
+    )
+    return upsert_frame(
+        DailyKPI,
+        rows.assign(computed_at=timezone.now()),
+        unique_fields=["date", "metric", "dimension", "dimension_value"],
+    )
 
 
 def _store_health(health: pd.DataFrame, as_of: date) -> int:

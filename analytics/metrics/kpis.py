@@ -134,13 +134,25 @@ def daily_kpis(
 
 
 def _long(wide: pd.DataFrame, dimension: str, key: str | None) -> pd.DataFrame:
-    """(day[, key]) × metrics → long rows."""
-    ids = ["day", key] if key else ["day"]
-    long = wide.reset_index().melt(id_vars=ids, var_name="metric", value_name="value")
-    long = long.rename(columns={"day": "date"})
-    long["dimension"] = dimension
-    long["dimension_value"] = long[key].astype("int64").astype(str) if key else ""
-    return long.dropna(subset=["value"])
+    """(day[, key]) × metrics → long rows (a NaN value: no row)."""
+    values = wide.to_numpy(dtype="float64")
+    rows, metrics = values.shape
+    index = wide.index
+    day = index.get_level_values("day") if key else index
+    long = pd.DataFrame(
+        {
+            "date": np.repeat(np.asarray(day, dtype="datetime64[ns]"), metrics),
+            "metric": np.tile(np.asarray(wide.columns, dtype=object), rows),
+            "value": values.ravel(),
+            "dimension": dimension,
+            "dimension_value": np.repeat(
+                index.get_level_values(key).astype("int64").astype(str).to_numpy(), metrics
+            )
+            if key
+            else "",
+        }
+    )
+    return long[long["value"].notna()]
 
 
 def _in_days(frame: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:

@@ -248,5 +248,7 @@ def _counts(day: np.ndarray, *keys: np.ndarray, names: list[str]) -> pd.DataFram
     """Rows counted by day number and keys: day (Timestamp), *names, customers."""
     frame = pd.DataFrame({"day": day, **dict(zip(names, keys, strict=True))})
     counts = frame.groupby(["day", *names], dropna=False).size().rename("customers").reset_index()
-    counts["day"] = pd.to_datetime(counts["day"].to_numpy(dtype="int64"), unit="D")
+    counts["day"] = (
+        counts["day"].to_numpy(dtype="int64").astype("datetime64[D]").astype("datetime64[ns]")
+    )
     return counts.astype({"customers": "int64"})

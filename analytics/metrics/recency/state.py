@@ -184,13 +184,14 @@ class Recency:
 
 def _day_frame(rows: list[tuple], start: date, columns: list[str]) -> pd.DataFrame:
     """(day index from ``start``, channel key, …, customers) tuples → day, channel_id, …"""
-    frame = pd.DataFrame(rows, columns=["day", *columns])
-    frame["day"] = pd.Timestamp(start) + pd.to_timedelta(frame["day"].astype("int64"), unit="D")
-    keys = frame["channel_id"].unique()
-    frame["channel_id"] = frame["channel_id"].map({key: _channel_id(key) for key in keys})
-    return frame.astype(
-        {c: "int64" for c in columns if c != "channel_id"} | {"channel_id": "float64"}
-    )
+    if not rows:
+        return _no_rows(**{c: "float64" if c == "channel_id" else "int64" for c in columns})
+    index, keys, *counts = zip(*rows, strict=True)
+    channels = {key: _channel_id(key) for key in set(keys)}
+    day = np.datetime64(start, "D") + np.asarray(index, dtype="int64")
+    frame = {"day": day.astype("datetime64[ns]"), "channel_id": [channels[k] for k in keys]}
+    frame |= {c: np.asarray(v, dtype="int64") for c, v in zip(columns[1:], counts, strict=True)}
+    return pd.DataFrame(frame).astype({"channel_id": "float64"})
 
 
 def _no_rows(**dtypes: str) -> pd.DataFrame:

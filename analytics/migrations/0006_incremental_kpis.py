@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("analytics", "0004_analyticsrun"),
+        ("analytics", "0005_customerscore_fillfactor"),
         ("catalog", "0004_order_paid_covering_index"),
     ]
 

@@ -687,7 +687,7 @@ def customer_recency(
     ``metrics.recency.Recency.to_records``' columns (``date`` and ``columns``)."""
     from analytics.models import CustomerRecency
 
-    rows = CustomerRecency.objects.filter(date__lte=end)
+    rows = CustomerRecency.objects.filter(date__lte=end).order_by("date")
     if start is not None:
         rows = rows.filter(date__gte=start)
     names = ["date", *(c for c in columns if c != "date")]
@@ -700,7 +700,7 @@ def cohort_days(*, start: date, end: date) -> pd.DataFrame:
     from analytics.models import CohortDay
 
     names = ["date", "month", "channel_id", "customers", "orders", "revenue", "intervals"]
-    rows = CohortDay.objects.filter(date__gte=start, date__lte=end).values_list(*names)
+    rows = CohortDay.objects.filter(date__gte=start, date__lte=end).order_by().values_list(*names)
     frame = pd.DataFrame.from_records(list(rows), columns=names)
     return frame.astype({"channel_id": "float64", "revenue": "float64"})
 
@@ -736,6 +736,6 @@ def cohort_cells(*, where) -> pd.DataFrame:
     from analytics.models import CohortCell
 
     names = ["month", "channel_id", "months_since", "customers", "orders", "revenue", "intervals"]
-    rows = CohortCell.objects.filter(where).values_list(*names)
+    rows = CohortCell.objects.filter(where).order_by().values_list(*names)
     frame = pd.DataFrame.from_records(list(rows), columns=names)
     return frame.astype({"channel_id": "float64", "revenue": "float64"})

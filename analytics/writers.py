@@ -191,7 +191,9 @@ def _plain(value):
     return value
 
 
-def _copy_chunks(frame: pd.DataFrame, fields, rows_per_chunk: int = 100_000):
+def _copy_chunks(frame: pd.DataFrame, fields, rows_per_chunk: int = 10_000):
+    """The COPY text of ``frame`` in chunks of about 2 MB: while the database parses one,
+    the next is formatted here (one 100k-row chunk left the two waiting on each other)."""
     for start in range(0, len(frame), rows_per_chunk):
         part = frame.iloc[start : start + rows_per_chunk]
         columns = [_copy_column(part[f.attname], f) for f in fields]

@@ -2,8 +2,9 @@
 
 Daily facts (product sales, reviews, hourly activity, cohort days) are replaced for the days
 the step recomputes, like the daily KPIs. The monthly cohort cells are the sums of the
-cohort days: those of the months from the first day recomputed are rewritten. The cohorts
-are rewritten whole from the first and second orders kept per day in ``CustomerRecency``.
+cohort days: a recomputation corrects the cells the days it replaces fall in. The cohorts
+of months not settled yet are recounted from the first and second orders kept per day in
+``CustomerRecency`` (every cohort when the full run rebuilds the tables).
 """
 
 from __future__ import annotations

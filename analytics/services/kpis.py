@@ -3,11 +3,12 @@
 Recomputing from ``since`` reads the orders, lines and events from that day on, what each of
 their customers did before it (first and last two paid orders, latest event in the 30 days
 before) and the state the earlier days left: the ``CustomerRecency`` histograms of the 59
-days before ``since``, the ``SkuSales`` of the 60 days the inventory snapshot looks back and
-the ``CohortDay`` rows of the month — never the whole history. When a day of that state is
-missing (no run has counted it yet), everything is counted from the first paid order, as
-the full run does, and still only the days from ``since`` of the daily KPIs and report
-facts are replaced.
+days before ``since`` (or from the first month whose cohorts it recounts), the ``SkuSales``
+of the 60 days the inventory snapshot looks back, and the cohort days it replaces with the
+cohort cells they fall in — never the whole history. When a day of that state is missing
+(no run has counted it yet), everything is counted from the first paid order, as the full
+run does, and still only the days from ``since`` of the daily KPIs and report facts are
+replaced.
 """
 
 from __future__ import annotations

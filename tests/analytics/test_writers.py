@@ -99,7 +99,9 @@ def test_update_frame_sets_json_and_booleans_of_the_rows_it_names():
             "member_count": [12, np.nan, 1],
         }
     )
-    assert update_frame(Segment, frame, key="id", fields=["is_builtin", "rule", "member_count"]) == 2
+    assert (
+        update_frame(Segment, frame, key="id", fields=["is_builtin", "rule", "member_count"]) == 2
+    )
     rows = list(Segment.objects.order_by("pk").values_list("is_builtin", "rule", "member_count"))
     assert rows == [
         (True, {"all": [{"field": "tags", "op": "has", "value": "vip ✓"}]}, 12),
@@ -115,6 +117,31 @@ def test_upsert_refuses_a_fraction_for_an_integer_column():
     with pytest.raises(ValueError, match="frequency"):
         upsert_frame(CustomerScore, frame, unique_fields=["customer_id"])
     assert not CustomerScore.objects.exists()
+
+
+def test_a_write_of_more_than_a_tenth_of_a_table_analyses_it():
+    """PostgreSQL: reltuples (the planner's row count) follows a large write at once, not
+    a small one."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("ANALYZE is PostgreSQL's")
+
+    def planner_rows() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE relname = 'analytics_customerscore'"
+            )
+            return cursor.fetchone()[0]
+
+    customers = [f.CustomerFactory() for _ in range(74)]
+    frame = pd.DataFrame(
+        {"customer_id": [c.pk for c in customers], "as_of": [date(2026, 6, 30)] * 74}
+    )
+    upsert_frame(CustomerScore, frame.iloc[:73], unique_fields=["customer_id"])
+    assert planner_rows() == 73
+    upsert_frame(CustomerScore, frame.iloc[73:], unique_fields=["customer_id"])  # 1 of 74
+    assert planner_rows() == 73
 
 
 def test_upsert_refuses_unknown_columns():

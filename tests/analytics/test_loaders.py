@@ -243,8 +243,10 @@ def test_array_reads_split_over_two_connections_give_the_same_rows(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_paid_orders_are_read_in_one_statement_the_lines_in_halves(monkeypatch):
-    """Each half of the paid orders would sum the cost of goods of every line (PostgreSQL)."""
+def test_the_whole_history_is_read_table_by_table_in_halves(monkeypatch):
+    """PostgreSQL: the whole history's orders and lines are read without joins, each in
+    halves on two connections; a read of the cost of goods from a day sums it in one
+    statement (each half would sum every line)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -254,12 +256,15 @@ def test_the_paid_orders_are_read_in_one_statement_the_lines_in_halves(monkeypat
     apart = []
     fetch = loaders._fetch_arrays_apart
     monkeypatch.setattr(
-        loaders, "_fetch_arrays_apart", lambda *args: apart.append(args) or fetch(*args)
+        loaders, "_fetch_arrays_apart", lambda *args: apart.append(args[0]) or fetch(*args)
     )
     orders = loaders.paid_orders(as_of=date(2026, 6, 30))
-    assert (apart, orders["cogs"].tolist()) == ([], [8.0])
-    loaders.paid_lines(as_of=date(2026, 6, 30))
-    assert len(apart) == loaders.READ_PARTS - 1
+    assert orders["cogs"].tolist() == [8.0]
+    tables = [statement.split(" FROM ")[2].split()[0] for statement in apart]
+    assert tables == ['"catalog_order"', '"catalog_orderline"'] * (loaders.READ_PARTS - 1)
+    apart.clear()
+    recent = loaders.paid_orders(as_of=date(2026, 6, 30), cogs_from=date(2026, 6, 1))
+    assert (apart, recent["cogs"].tolist()) == ([], [8.0])
 
 
 def test_a_read_from_a_day_sums_the_returns_of_its_own_rows(orders):

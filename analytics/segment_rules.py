@@ -434,6 +434,17 @@ def customers_matching(rule: dict | None, *, as_of: date | None = None, queryset
     return qs.filter(compile_rule(rule, as_of=as_of))
 
 
+def sums_orders(rule: dict | None) -> bool:
+    """Whether ``rule`` (already compiled) has a ``spent`` or ``orders`` condition: every
+    query of its customers then sums the window's orders per customer first."""
+    if not isinstance(rule, dict):
+        return False
+    if rule.get("field") in {"spent", "orders"}:
+        return True
+    children = [rule["not"]] if "not" in rule else [*rule.get("all", []), *rule.get("any", [])]
+    return any(sums_orders(child) for child in children)
+
+
 def _holds_for_zero(op: str, value: Any) -> bool:
     """Whether a total of 0 passes ``op value`` (the value was validated by compare)."""
     if op in {"in", "not_in"}:

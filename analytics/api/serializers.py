@@ -67,7 +67,7 @@ class ScoreSerializer(serializers.ModelSerializer):
 
 
 class SegmentSerializer(serializers.ModelSerializer):
-    """A segment: a rule over customers (see docs/segments.md), dynamic (re-evaluated) or
+    """A segment: a rule over customers (see docs/analytics.md, "Segments"), dynamic (re-evaluated) or
     static (members frozen when saved)."""
 
     class Meta:

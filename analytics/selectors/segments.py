@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 
 from analytics.models import CustomerScore, Segment
-from analytics.segment_rules import customers_matching
+from analytics.segment_rules import customers_matching, sums_orders
 from customers.models import Customer
 
 PREVIEW_SAMPLE_SIZE = 20
@@ -23,29 +23,35 @@ def segment_rule_preview(
 ) -> SegmentPreview:
     """How many customers a rule selects now, and a sample of them (highest value first).
 
-    Raises ``RuleError`` for a bad rule. Two queries: the count, which PostgreSQL answers
-    with hash joins, and the sample, which stops at its first ``sample_size`` rows in
-    value order. (One query with ``COUNT(*) OVER ()`` must walk every match in value
-    order: 234 ms against 95 ms for both at 100k customers.)
+    Raises ``RuleError`` for a bad rule. Usually two queries: the count, which PostgreSQL
+    answers with hash joins, and the sample, which stops at its first ``sample_size`` rows
+    in value order. One query with ``COUNT(*) OVER ()`` must walk every match in value
+    order: 234 ms against 95 ms for both at 100k customers. A rule that sums orders
+    (spent or orders in the last N days) is the exception: there the sum over the
+    window's orders is most of the cost and every match is walked anyway, so the one query
+    computes it once (270 ms against 450 ms for both at 100k customers, 224k orders in
+    90 days).
     """
     matching = customers_matching(rule, as_of=as_of)
+    sample = matching.select_related("tier", "score").order_by("-score__monetary", "-id")
+    columns = [
+        "id",
+        "external_id",
+        "name",
+        "tier__name",
+        "score__rfm_segment",
+        "score__lifecycle_stage",
+        "score__monetary",
+    ]
+    if sums_orders(rule) and sample_size > 0:
+        rows = list(
+            sample.annotate(matches=Window(Count("pk"))).values(*columns, "matches")[:sample_size]
+        )
+        count = rows[0]["matches"] if rows else 0
+        return SegmentPreview(count=count, sample=[{c: row[c] for c in columns} for row in rows])
     count = matching.count()
-    sample = list(
-        matching.select_related("tier", "score")
-        .order_by("-score__monetary", "-id")
-        .values(
-            "id",
-            "external_id",
-            "name",
-            "tier__name",
-            "score__rfm_segment",
-            "score__lifecycle_stage",
-            "score__monetary",
-        )[:sample_size]
-        if count
-        else []
-    )
-    return SegmentPreview(count=count, sample=sample)
+    rows = list(sample.values(*columns)[:sample_size]) if count else []
+    return SegmentPreview(count=count, sample=rows)
 
 
 def segment_members(*, segment: Segment, as_of: date | None = None) -> QuerySet[Customer]:

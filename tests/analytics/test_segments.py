@@ -35,6 +35,49 @@ def test_preview_counts_and_samples_highest_value_first(scored, django_assert_nu
     assert preview.sample[0]["score__monetary"] == Decimal("300.00")
 
 
+def test_a_preview_that_sums_orders_counts_and_samples_in_one_query(
+    scored, django_assert_num_queries
+):
+    # paid in the 90 days to 30 June: a 150, b 50, c 60 + 60, d 500 (r score 2: out).
+    # R ≥ 4 and spent ≥ 100: a and c; highest value first: c (200), then a (100).
+    from datetime import UTC, date, datetime
+
+    for name, totals in (("a", [150]), ("b", [50]), ("c", [60, 60]), ("d", [500])):
+        for total in totals:
+            f.OrderFactory(
+                customer=scored[name],
+                created_at=datetime(2026, 6, 20, 9, tzinfo=UTC),
+                paid_at=datetime(2026, 6, 20, 10, tzinfo=UTC),
+                paid_total=Decimal(total),
+            )
+    rule = {"all": [HIGH_R, {"field": "spent", "days": 90, "op": ">=", "value": 100}]}
+    with django_assert_num_queries(1):
+        preview = segment_rule_preview(rule=rule, as_of=date(2026, 6, 30), sample_size=1)
+    assert preview.count == 2  # every match, not only the sample
+    assert [row["name"] for row in preview.sample] == ["c"]
+    assert set(preview.sample[0]) == {
+        "id",
+        "external_id",
+        "name",
+        "tier__name",
+        "score__rfm_segment",
+        "score__lifecycle_stage",
+        "score__monetary",
+    }
+    nobody = {"all": [rule, {"field": "city", "op": "=", "value": "No such city"}]}
+    assert segment_rule_preview(rule=nobody, as_of=date(2026, 6, 30)).count == 0
+
+
+def test_sums_orders_finds_a_spent_or_orders_condition_at_any_depth():
+    from analytics.segment_rules import sums_orders
+
+    spent = {"field": "spent", "days": 30, "op": ">=", "value": 1}
+    assert sums_orders({"all": [HIGH_R, {"any": [{"not": spent}]}]})
+    assert sums_orders({"field": "orders", "days": 30, "op": "=", "value": 0})
+    assert not sums_orders({"all": [HIGH_R, {"any": [{"not": HIGH_R}]}]})
+    assert not sums_orders({})
+
+
 def test_dynamic_segment_follows_the_data(scored):
     segment = segment_create(name="Recent buyers", rule=HIGH_R)
     assert segment.member_count == 3

@@ -403,14 +403,11 @@ class Cohort(models.Model):
         return f"cohort {self.month:%Y-%m}: {self.customers}"
 
 
-class CohortCell(models.Model):
-    """One cohort's activity in its ``months_since``-th month: customers with a paid order
-    that month, their paid orders and net revenue, and ``intervals``, a histogram
-    {days: count} of the days between each of those orders and the customer's previous paid
-    order (for the median repurchase interval). The sum of the ``CohortDay`` rows of that
-    month; the kpis step rewrites the months from the first one it recomputes."""
+class _CohortActivity(models.Model):
+    """What ``CohortCell`` and ``CohortDay`` count of one cohort's paid orders: its channel
+    (of the first paid order), customers, paid orders, net revenue and the interval
+    histogram {days: count}."""
 
-    month = models.DateField()
     channel = models.ForeignKey(
         Channel,
         on_delete=models.CASCADE,
@@ -420,11 +417,24 @@ class CohortCell(models.Model):
         blank=True,
         related_name="+",
     )
-    months_since = models.PositiveSmallIntegerField()
     customers = models.PositiveIntegerField()
     orders = models.PositiveIntegerField()
     revenue = models.DecimalField(max_digits=14, decimal_places=2)
     intervals = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class CohortCell(_CohortActivity):
+    """One cohort's activity in its ``months_since``-th month: customers with a paid order
+    that month, their paid orders and net revenue, and ``intervals``, a histogram
+    {days: count} of the days between each of those orders and the customer's previous paid
+    order (for the median repurchase interval). The sum of the ``CohortDay`` rows of that
+    month; the kpis step rewrites the months from the first one it recomputes."""
+
+    month = models.DateField()
+    months_since = models.PositiveSmallIntegerField()
 
     class Meta:
         ordering = ["month", "channel", "months_since"]
@@ -438,7 +448,7 @@ class CohortCell(models.Model):
         return f"cohort {self.month:%Y-%m} +{self.months_since}: {self.customers}"
 
 
-class CohortDay(models.Model):
+class CohortDay(_CohortActivity):
     """One day's paid orders of one cohort (month and channel of the first paid order):
     customers whose first paid order of that calendar month fell on the day, paid orders,
     net revenue and the interval histogram, as in ``CohortCell``. Summed into ``CohortCell``
@@ -447,19 +457,6 @@ class CohortDay(models.Model):
 
     date = models.DateField()
     month = models.DateField()
-    channel = models.ForeignKey(
-        Channel,
-        on_delete=models.CASCADE,
-        db_constraint=False,
-        db_index=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    customers = models.PositiveIntegerField()
-    orders = models.PositiveIntegerField()
-    revenue = models.DecimalField(max_digits=14, decimal_places=2)
-    intervals = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-date", "month", "channel"]
